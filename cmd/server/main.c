@@ -1,0 +1,77 @@
+/* cso-server: the second-opinion API. Reads its settings from the
+ * environment, opens the database pool, serves until SIGTERM or SIGINT,
+ * then drains requests in flight and exits 0. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <ulfius.h>
+
+#include "../../internal/audit/audit.h"
+#include "../../internal/auth/auth.h"
+#include "../../internal/config/config.h"
+#include "../../internal/db/db.h"
+#include "../../internal/health/health.h"
+#include "../../internal/http/http.h"
+#include "../../internal/idempotency/idempotency.h"
+#include "../../internal/log/log.h"
+#include "../../internal/routes.h"
+
+int main(void)
+{
+    struct config cfg;
+    char err[256];
+    struct app app;
+    struct http_server *srv;
+    sigset_t set;
+    int sig = 0;
+    struct db_pool_options dbo;
+
+    if (config_load(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+
+    /* Block the stop signals in every thread; main waits for them below. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    routes_store_init();
+    dbo.url = cfg.database_url;
+    dbo.size = cfg.db_pool_size;
+    dbo.statement_timeout_ms = cfg.db_statement_timeout_ms;
+    dbo.lock_timeout_ms = 2000;
+    dbo.idle_in_tx_timeout_ms = 15000;
+    dbo.acquire_timeout_ms = 5000;
+    app.cfg = &cfg;
+    app.pool = db_pool_open(&dbo);
+    app.auth = auth_verifier_new(&cfg);
+    if (!app.pool || !app.auth) {
+        fprintf(stderr, "start-up: out of memory\n");
+        return 1;
+    }
+    srv = http_server_new(&app, routes_all());
+    if (!srv || http_server_start(srv) != 0) {
+        log_msg(LOG_ERROR, "start-up: cannot listen on %s:%d", cfg.bind_address, cfg.port);
+        http_server_stop_and_free(srv);
+        db_pool_close(app.pool);
+        auth_verifier_free(app.auth);
+        config_free(&cfg);
+        return 1;
+    }
+    log_msg(LOG_INFO, "listening on %s:%d (jwt %s, issuer %s, audience %s)", cfg.bind_address,
+            cfg.port, cfg.jwt_alg, cfg.jwt_issuer, cfg.jwt_audience);
+
+    sigwait(&set, &sig);
+    log_msg(LOG_INFO, "signal %d: draining requests and stopping", sig);
+    http_server_stop_and_free(srv);
+    db_pool_close(app.pool);
+    auth_verifier_free(app.auth);
+    config_free(&cfg);
+    log_msg(LOG_INFO, "stopped");
+    return 0;
+}

@@ -1,0 +1,93 @@
+#include "apperr.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+void app_error_set(struct app_error *e, int status, const char *code, const char *title,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    e->status = status;
+    copy_str(e->code, sizeof e->code, code);
+    copy_str(e->title, sizeof e->title, title);
+    va_start(ap, fmt);
+    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
+}
+
+void app_error_field(struct app_error *e, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (e->status == 0)
+        app_error_set(e, 400, "validation-failed", "Validation failed",
+                      "The request body or parameters are not valid; see errors.");
+    if (!e->fields)
+        e->fields = json_array();
+    /* Cap the list so a hostile body cannot make the error itself huge. */
+    if (json_array_size(e->fields) < 50)
+        json_array_append_new(e->fields, json_pack("{s:s,s:s}", "field", field, "message", msg));
+}
+
+void app_error_extra(struct app_error *e, const char *key, json_t *value)
+{
+    if (!e->extra)
+        e->extra = json_object();
+    json_object_set_new(e->extra, key, value);
+}
+
+void app_error_clear(struct app_error *e)
+{
+    json_decref(e->fields);
+    json_decref(e->extra);
+    memset(e, 0, sizeof *e);
+}
+
+int app_error_not_found(struct app_error *e, const char *what)
+{
+    app_error_set(e, 404, "not-found", "Not found", "No %s with that id is visible to you.", what);
+    return -1;
+}
+
+int app_error_conflict(struct app_error *e, const char *fmt, ...)
+{
+    va_list ap;
+    app_error_set(e, 409, "conflict", "Conflict", "%s", "");
+    va_start(ap, fmt);
+    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int app_error_bad_request(struct app_error *e, const char *fmt, ...)
+{
+    va_list ap;
+    app_error_set(e, 400, "bad-request", "Bad request", "%s", "");
+    va_start(ap, fmt);
+    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int app_error_unavailable(struct app_error *e, const char *detail)
+{
+    app_error_set(e, 503, "service-unavailable", "Service unavailable", "%s", detail);
+    e->retry_after = 2;
+    return -1;
+}
+
+int app_error_internal(struct app_error *e)
+{
+    app_error_set(e, 500, "internal-error", "Internal error",
+                  "The server failed to handle the request; it has been logged.");
+    return -1;
+}

@@ -1,0 +1,219 @@
+#include "auth.h"
+
+#include <jansson.h>
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../util/util.h"
+
+struct auth_verifier {
+    const struct config *cfg;
+    jwt_alg_t alg;
+};
+
+struct auth_verifier *auth_verifier_new(const struct config *cfg)
+{
+    struct auth_verifier *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->cfg = cfg;
+    v->alg = jwt_str_alg(cfg->jwt_alg);
+    return v;
+}
+
+void auth_verifier_free(struct auth_verifier *v)
+{
+    free(v);
+}
+
+const char *role_name(enum role r)
+{
+    switch (r) {
+    case ROLE_PATIENT:
+        return "patient";
+    case ROLE_NAVIGATOR:
+        return "navigator";
+    case ROLE_SPECIALIST:
+        return "specialist";
+    case ROLE_ADMIN:
+        return "admin";
+    default:
+        return "none";
+    }
+}
+
+enum role role_parse(const char *s)
+{
+    if (!s)
+        return ROLE_NONE;
+    if (!strcmp(s, "patient"))
+        return ROLE_PATIENT;
+    if (!strcmp(s, "navigator"))
+        return ROLE_NAVIGATOR;
+    if (!strcmp(s, "specialist"))
+        return ROLE_SPECIALIST;
+    if (!strcmp(s, "admin"))
+        return ROLE_ADMIN;
+    return ROLE_NONE;
+}
+
+static int fail(char *reason, size_t len, const char *msg)
+{
+    snprintf(reason, len, "%s", msg);
+    return -1;
+}
+
+/* Decodes one base64url segment as a JSON object, refusing duplicate keys. */
+static json_t *decode_segment(const char *seg, size_t len)
+{
+    size_t outlen = 0;
+    unsigned char *raw = b64url_decode(seg, len, &outlen);
+    json_t *obj;
+    json_error_t jerr;
+    if (!raw)
+        return NULL;
+    obj = json_loadb((const char *)raw, outlen, JSON_REJECT_DUPLICATES, &jerr);
+    free(raw);
+    if (obj && !json_is_object(obj)) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static int header_ok(const struct auth_verifier *v, json_t *hdr, char *reason, size_t rlen)
+{
+    static const char *const forbidden[] = {"jku", "jwk", "x5u", "x5c", "x5t", "crit", NULL};
+    json_t *alg = json_object_get(hdr, "alg"), *typ = json_object_get(hdr, "typ"),
+           *kid = json_object_get(hdr, "kid");
+    int i;
+    /* Exact, case-sensitive match: "none", "None", "HS256" on an RS256
+     * service and the like all stop here, before any key is touched. */
+    if (!json_is_string(alg) || strcmp(json_string_value(alg), v->cfg->jwt_alg) != 0)
+        return fail(reason, rlen, "algorithm not allowed");
+    for (i = 0; forbidden[i]; i++)
+        if (json_object_get(hdr, forbidden[i]))
+            return fail(reason, rlen, "header carries a key reference");
+    if (typ && (!json_is_string(typ) || (strcasecmp(json_string_value(typ), "JWT") != 0 &&
+                                         strcasecmp(json_string_value(typ), "at+jwt") != 0)))
+        return fail(reason, rlen, "unexpected typ");
+    /* kid is never used to find a key (there is one configured key); it is
+     * only bounded so that it cannot carry anything large. */
+    if (kid && (!json_is_string(kid) || strlen(json_string_value(kid)) > 128))
+        return fail(reason, rlen, "bad kid");
+    return 0;
+}
+
+static int claims_ok(const struct auth_verifier *v, json_t *claims, long now,
+                     struct principal *out, char *reason, size_t rlen)
+{
+    json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf"),
+           *iss = json_object_get(claims, "iss"), *aud = json_object_get(claims, "aud"),
+           *sub = json_object_get(claims, "sub"), *role = json_object_get(claims, "role"),
+           *spec = json_object_get(claims, "specialist_id");
+    const char *s;
+    size_t i, n;
+    int aud_match = 0;
+
+    if (!json_is_number(exp))
+        return fail(reason, rlen, "exp missing");
+    if ((double)now > json_number_value(exp) + AUTH_LEEWAY_SECONDS)
+        return fail(reason, rlen, "token expired");
+    if (nbf && !json_is_number(nbf))
+        return fail(reason, rlen, "nbf malformed");
+    if (nbf && (double)now + AUTH_LEEWAY_SECONDS < json_number_value(nbf))
+        return fail(reason, rlen, "token not yet valid");
+    if (!json_is_string(iss) || strcmp(json_string_value(iss), v->cfg->jwt_issuer) != 0)
+        return fail(reason, rlen, "issuer mismatch");
+    if (json_is_string(aud)) {
+        aud_match = !strcmp(json_string_value(aud), v->cfg->jwt_audience);
+    } else if (json_is_array(aud)) {
+        json_t *a;
+        json_array_foreach(aud, i, a) if (json_is_string(a) &&
+                                          !strcmp(json_string_value(a), v->cfg->jwt_audience))
+            aud_match = 1;
+    }
+    if (!aud_match)
+        return fail(reason, rlen, "audience mismatch");
+    if (!json_is_string(sub))
+        return fail(reason, rlen, "sub missing");
+    s = json_string_value(sub);
+    n = strlen(s);
+    if (n == 0 || n > 128)
+        return fail(reason, rlen, "sub length");
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return fail(reason, rlen, "sub characters");
+    if (!json_is_string(role))
+        return fail(reason, rlen, "role missing");
+    out->role = role_parse(json_string_value(role));
+    if (out->role == ROLE_NONE)
+        return fail(reason, rlen, "unknown role");
+    out->specialist_id[0] = 0;
+    if (out->role == ROLE_SPECIALIST) {
+        if (!json_is_string(spec) || !uuid_is_valid(json_string_value(spec)))
+            return fail(reason, rlen, "specialist_id missing");
+        snprintf(out->specialist_id, sizeof out->specialist_id, "%s", json_string_value(spec));
+        for (i = 0; out->specialist_id[i]; i++)
+            if (out->specialist_id[i] >= 'A' && out->specialist_id[i] <= 'F')
+                out->specialist_id[i] = (char)(out->specialist_id[i] - 'A' + 'a');
+    }
+    snprintf(out->sub, sizeof out->sub, "%s", s);
+    out->exp = (long)json_number_value(exp);
+    return 0;
+}
+
+int auth_verify(const struct auth_verifier *v, const char *token, long now,
+                struct principal *out, char *reason, size_t rlen)
+{
+    const char *dot1, *dot2, *p;
+    json_t *hdr = NULL, *claims = NULL;
+    jwt_t *jwt = NULL;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (!token || !*token)
+        return fail(reason, rlen, "token missing");
+    if (strlen(token) > AUTH_MAX_TOKEN_BYTES)
+        return fail(reason, rlen, "token too long");
+    dot1 = strchr(token, '.');
+    dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    if (!dot1 || !dot2 || strchr(dot2 + 1, '.') || dot2[1] == 0)
+        return fail(reason, rlen, "malformed token");
+    for (p = token; *p; p++) {
+        char c = *p;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return fail(reason, rlen, "malformed token");
+    }
+    hdr = decode_segment(token, (size_t)(dot1 - token));
+    if (!hdr)
+        return fail(reason, rlen, "malformed header");
+    if (header_ok(v, hdr, reason, rlen) != 0)
+        goto out;
+    claims = decode_segment(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+    if (!claims) {
+        fail(reason, rlen, "malformed claims");
+        goto out;
+    }
+    if (jwt_decode(&jwt, token, v->cfg->jwt_key, (int)v->cfg->jwt_key_len) != 0 || !jwt) {
+        fail(reason, rlen, "bad signature");
+        goto out;
+    }
+    if (jwt_get_alg(jwt) != v->alg) {
+        fail(reason, rlen, "algorithm not allowed");
+        goto out;
+    }
+    rc = claims_ok(v, claims, now, out, reason, rlen);
+out:
+    if (jwt)
+        jwt_free(jwt);
+    json_decref(hdr);
+    json_decref(claims);
+    if (rc != 0)
+        memset(out, 0, sizeof *out);
+    return rc;
+}

@@ -1,0 +1,367 @@
+#include "db.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../log/log.h"
+
+#define DB_MAX_STATEMENT_LISTS 64
+
+static const struct db_statement *registry[DB_MAX_STATEMENT_LISTS];
+static int registry_count;
+
+struct db_conn {
+    struct db_pool *pool;
+    PGconn *pg;
+    int broken;    /* the server or link failed; reconnect before reuse */
+    int tx_depth;
+    int in_use;
+};
+
+struct db_pool {
+    struct db_pool_options opts;
+    char *url;
+    char options_kv[256];
+    struct db_conn *conns;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int size;
+    /* While the database is unreachable, fail fast instead of making every
+     * request wait for a connect timeout. Guarded by mu. */
+    struct timespec down_until;
+};
+
+int db_register(const struct db_statement *list)
+{
+    if (registry_count >= DB_MAX_STATEMENT_LISTS)
+        return -1;
+    registry[registry_count++] = list;
+    return 0;
+}
+
+static int prepare_all(PGconn *pg)
+{
+    int i;
+    const struct db_statement *s;
+    for (i = 0; i < registry_count; i++) {
+        for (s = registry[i]; s->name; s++) {
+            PGresult *r = PQprepare(pg, s->name, s->sql, 0, NULL);
+            int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+            if (!ok)
+                log_msg(LOG_ERROR, "db: preparing %s failed: %s", s->name,
+                        PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                            ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                            : "connection lost");
+            PQclear(r);
+            if (!ok)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static PGconn *connect_one(struct db_pool *pool)
+{
+    const char *keys[] = {"dbname", "options", "application_name", "connect_timeout", NULL};
+    const char *vals[] = {pool->url, pool->options_kv, "cso-api", "3", NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (!pg)
+        return NULL;
+    if (PQstatus(pg) != CONNECTION_OK) {
+        /* The message can name host and user but never carries patient data. */
+        log_msg(LOG_WARN, "db: connect failed: %s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return NULL;
+    }
+    if (prepare_all(pg) != 0) {
+        PQfinish(pg);
+        return NULL;
+    }
+    return pg;
+}
+
+struct db_pool *db_pool_open(const struct db_pool_options *opts)
+{
+    struct db_pool *pool = calloc(1, sizeof *pool);
+    int i;
+    if (!pool)
+        return NULL;
+    pool->opts = *opts;
+    pool->url = strdup(opts->url);
+    pool->size = opts->size;
+    snprintf(pool->options_kv, sizeof pool->options_kv,
+             "-c statement_timeout=%d -c lock_timeout=%d -c idle_in_transaction_session_timeout=%d"
+             " -c TimeZone=UTC",
+             opts->statement_timeout_ms, opts->lock_timeout_ms, opts->idle_in_tx_timeout_ms);
+    pool->conns = calloc((size_t)opts->size, sizeof *pool->conns);
+    if (!pool->url || !pool->conns) {
+        free(pool->url);
+        free(pool->conns);
+        free(pool);
+        return NULL;
+    }
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cv, NULL);
+    for (i = 0; i < pool->size; i++) {
+        pool->conns[i].pool = pool;
+        pool->conns[i].pg = connect_one(pool);
+        pool->conns[i].broken = pool->conns[i].pg == NULL;
+        if (!pool->conns[i].pg)
+            break; /* the rest reconnect lazily; no point waiting on each */
+    }
+    for (; i < pool->size; i++) {
+        pool->conns[i].pool = pool;
+        pool->conns[i].broken = 1;
+    }
+    return pool;
+}
+
+void db_pool_close(struct db_pool *pool)
+{
+    int i;
+    if (!pool)
+        return;
+    for (i = 0; i < pool->size; i++)
+        if (pool->conns[i].pg)
+            PQfinish(pool->conns[i].pg);
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->cv);
+    free(pool->conns);
+    free(pool->url);
+    free(pool);
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
+{
+    struct timespec deadline, now;
+    struct db_conn *c = NULL;
+    int i, rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += pool->opts.acquire_timeout_ms / 1000;
+    deadline.tv_nsec += (long)(pool->opts.acquire_timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        /* Prefer a healthy idle connection over one that needs reconnecting. */
+        for (i = 0; i < pool->size; i++)
+            if (!pool->conns[i].in_use && !pool->conns[i].broken) {
+                c = &pool->conns[i];
+                break;
+            }
+        if (!c)
+            for (i = 0; i < pool->size; i++)
+                if (!pool->conns[i].in_use) {
+                    c = &pool->conns[i];
+                    break;
+                }
+        if (c || rc != 0)
+            break;
+        rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
+    }
+    if (!c) {
+        pthread_mutex_unlock(&pool->mu);
+        app_error_unavailable(err, "All database connections are busy; retry shortly.");
+        return NULL;
+    }
+    if (c->broken) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (ts_before(&now, &pool->down_until)) {
+            pthread_mutex_unlock(&pool->mu);
+            app_error_unavailable(err, "The database is unavailable; retry shortly.");
+            return NULL;
+        }
+    }
+    c->in_use = 1;
+    pthread_mutex_unlock(&pool->mu);
+
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+        if (c->pg)
+            PQfinish(c->pg);
+        c->pg = connect_one(pool);
+        c->tx_depth = 0;
+        if (!c->pg) {
+            pthread_mutex_lock(&pool->mu);
+            clock_gettime(CLOCK_REALTIME, &pool->down_until);
+            pool->down_until.tv_sec += 1;
+            c->broken = 1;
+            c->in_use = 0;
+            pthread_cond_signal(&pool->cv);
+            pthread_mutex_unlock(&pool->mu);
+            app_error_unavailable(err, "The database is unavailable; retry shortly.");
+            return NULL;
+        }
+        c->broken = 0;
+        log_msg(LOG_INFO, "db: connection re-established");
+    }
+    return c;
+}
+
+void db_release(struct db_conn *c)
+{
+    struct db_pool *pool;
+    if (!c)
+        return;
+    pool = c->pool;
+    if (c->tx_depth > 0 && !c->broken)
+        db_rollback(c);
+    pthread_mutex_lock(&pool->mu);
+    c->in_use = 0;
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+void db_map_error(const PGresult *res, struct db_conn *conn, struct app_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (conn && (!res || PQstatus(conn->pg) != CONNECTION_OK))
+        conn->broken = 1;
+    if (!state) {
+        if (conn)
+            conn->broken = 1;
+        app_error_unavailable(err, "The database connection was lost; retry shortly.");
+        return;
+    }
+    if (!strncmp(state, "08", 2) || !strcmp(state, "57P01") || !strcmp(state, "57P02") ||
+        !strcmp(state, "57P03") || !strcmp(state, "53300")) {
+        if (conn)
+            conn->broken = 1;
+        app_error_unavailable(err, "The database is unavailable; retry shortly.");
+    } else if (!strcmp(state, "57014") || !strcmp(state, "55P03") || !strcmp(state, "40001") ||
+               !strcmp(state, "40P01") || !strcmp(state, "53000") || !strcmp(state, "53200")) {
+        app_error_unavailable(err, "The database is busy; retry shortly.");
+        err->retry_after = 1;
+    } else if (!strcmp(state, "23505")) {
+        app_error_set(err, 409, "conflict", "Conflict",
+                      "A resource with the same unique value already exists.");
+    } else if (!strcmp(state, "23503")) {
+        app_error_set(err, 409, "conflict", "Conflict",
+                      "The request refers to a resource that does not exist or is still in use.");
+    } else if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2)) {
+        app_error_set(err, 400, "validation-failed", "Validation failed",
+                      "A value is out of range or not allowed.");
+    } else {
+        log_msg(LOG_ERROR, "db: unexpected SQLSTATE %s: %s", state,
+                PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                    ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                    : "");
+        app_error_internal(err);
+    }
+}
+
+PGresult *db_exec_binary(struct db_conn *conn, const char *name, int nparams,
+                         const char *const *params, const int *lengths, const int *formats,
+                         int result_binary, struct app_error *err)
+{
+    PGresult *res;
+    ExecStatusType st;
+    if (conn->broken) {
+        app_error_unavailable(err, "The database connection was lost; retry shortly.");
+        return NULL;
+    }
+    res = PQexecPrepared(conn->pg, name, nparams, params, lengths, formats, result_binary);
+    st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    db_map_error(res, conn, err);
+    PQclear(res);
+    return NULL;
+}
+
+PGresult *db_exec(struct db_conn *conn, const char *name, int nparams, const char *const *params,
+                  struct app_error *err)
+{
+    return db_exec_binary(conn, name, nparams, params, NULL, NULL, 0, err);
+}
+
+static int simple_command(struct db_conn *conn, const char *sql, struct app_error *err)
+{
+    PGresult *res = PQexec(conn->pg, sql);
+    int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        db_map_error(res, conn, err);
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+int db_begin(struct db_conn *conn, struct app_error *err)
+{
+    if (conn->tx_depth++ > 0)
+        return 0;
+    if (simple_command(conn, "BEGIN", err) != 0) {
+        conn->tx_depth = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int db_commit(struct db_conn *conn, struct app_error *err)
+{
+    if (conn->tx_depth <= 0)
+        return 0; /* already rolled back by an inner failure */
+    if (--conn->tx_depth > 0)
+        return 0;
+    return simple_command(conn, "COMMIT", err);
+}
+
+void db_rollback(struct db_conn *conn)
+{
+    struct app_error ignored = {0};
+    if (conn->tx_depth <= 0)
+        return;
+    conn->tx_depth = 0;
+    if (!conn->broken)
+        simple_command(conn, "ROLLBACK", &ignored);
+    app_error_clear(&ignored);
+}
+
+int db_in_transaction(const struct db_conn *conn)
+{
+    return conn->tx_depth > 0;
+}
+
+int db_ping(struct db_pool *pool)
+{
+    struct app_error err = {0};
+    struct db_conn *c = db_acquire(pool, &err);
+    PGresult *res;
+    int ok = 0;
+    if (!c) {
+        app_error_clear(&err);
+        return -1;
+    }
+    res = PQexec(c->pg, "SELECT 1");
+    ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok)
+        db_map_error(res, c, &err);
+    PQclear(res);
+    db_release(c);
+    app_error_clear(&err);
+    return ok ? 0 : -1;
+}
+
+const char *db_value(const PGresult *res, int row, const char *column)
+{
+    int col = PQfnumber(res, column);
+    if (col < 0 || row >= PQntuples(res) || PQgetisnull(res, row, col))
+        return NULL;
+    return PQgetvalue(res, row, col);
+}
+
+int db_bool(const PGresult *res, int row, const char *column)
+{
+    const char *v = db_value(res, row, column);
+    return v && v[0] == 't';
+}

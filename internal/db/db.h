@@ -1,0 +1,80 @@
+/* db: a fixed pool of PostgreSQL connections, prepared statements and one
+ * transaction helper. All SQL runs as prepared statements registered by the
+ * store code of each module before the pool opens; every connection prepares
+ * all of them when it connects (and again after a reconnect).
+ *
+ * Errors are mapped once, here: lost connections, timeouts and serialisation
+ * failures become 503 with Retry-After; unique violations 409; constraint and
+ * data errors 400; anything else 500. No SQL text reaches the caller. */
+#ifndef CSO_DB_H
+#define CSO_DB_H
+
+#include <libpq-fe.h>
+
+#include "../apperr/apperr.h"
+
+struct db_pool;
+struct db_conn;
+
+struct db_statement {
+    const char *name;
+    const char *sql;
+};
+
+/* Registers a NULL-name-terminated list of statements. The list must stay
+ * alive for the life of the process (use a static array). Call before
+ * db_pool_open. Returns -1 if the registry is full. */
+int db_register(const struct db_statement *list);
+
+struct db_pool_options {
+    const char *url;
+    int size;
+    int statement_timeout_ms;
+    int lock_timeout_ms;
+    int idle_in_tx_timeout_ms;
+    int acquire_timeout_ms;
+};
+
+/* Creates the pool and tries to connect every slot. A database that is down
+ * at start-up is not fatal: slots reconnect on demand. Returns NULL only on
+ * allocation failure. Free with db_pool_close. */
+struct db_pool *db_pool_open(const struct db_pool_options *opts);
+void db_pool_close(struct db_pool *pool);
+
+/* Borrows a connection, reconnecting it if it was lost. On failure returns
+ * NULL with err set to 503. Give it back with db_release. */
+struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err);
+/* Returns the connection; an open transaction is rolled back first. */
+void db_release(struct db_conn *conn);
+
+/* Runs a registered statement with text parameters (NULL = SQL NULL).
+ * Returns the result (caller frees with PQclear) or NULL with err set. */
+PGresult *db_exec(struct db_conn *conn, const char *name, int nparams, const char *const *params,
+                  struct app_error *err);
+
+/* As db_exec, with per-parameter lengths and formats (1 = binary) and the
+ * result format; used for bytea uploads and downloads. */
+PGresult *db_exec_binary(struct db_conn *conn, const char *name, int nparams,
+                         const char *const *params, const int *lengths, const int *formats,
+                         int result_binary, struct app_error *err);
+
+/* Transactions nest by depth: only the outermost begin/commit reach the
+ * server. db_rollback aborts the whole transaction at any depth. */
+int db_begin(struct db_conn *conn, struct app_error *err);
+int db_commit(struct db_conn *conn, struct app_error *err);
+void db_rollback(struct db_conn *conn);
+int db_in_transaction(const struct db_conn *conn);
+
+/* Returns 0 when the database answers a trivial query. */
+int db_ping(struct db_pool *pool);
+
+/* Column value by name for row (NULL for SQL NULL or unknown column). */
+const char *db_value(const PGresult *res, int row, const char *column);
+/* 1 if the column is true ("t"), 0 otherwise. */
+int db_bool(const PGresult *res, int row, const char *column);
+
+/* Maps a failed result's SQLSTATE to err (exposed for tests and stores that
+ * want to refine a 409 message). */
+void db_map_error(const PGresult *res, struct db_conn *conn, struct app_error *err);
+
+#endif

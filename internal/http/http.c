@@ -1,0 +1,759 @@
+#include "http.h"
+
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../audit/audit.h"
+#include "../idempotency/idempotency.h"
+#include "../log/log.h"
+#include "../ratelimit/ratelimit.h"
+#include "../util/util.h"
+
+#define PROBLEM_BASE "https://problems.second-opinion.example/"
+
+struct route_binding {
+    const struct app *app;
+    const struct http_route *route;
+    struct http_server *srv;
+};
+
+struct http_server {
+    const struct app *app;
+    struct _u_instance instance;
+    struct sockaddr_in bind_addr;
+    struct route_binding *bindings;
+    int nbindings;
+    struct route_binding fallback;
+    struct ratelimit *limiter;
+    atomic_int in_flight;
+};
+
+/* ---------- problem+json: the one place errors are rendered ---------- */
+
+void http_render_problem(struct _u_response *res, const struct app_error *err,
+                         const char *request_id)
+{
+    json_t *p;
+    char type[160], *body;
+    const char *key;
+    json_t *val;
+    int status = err->status ? err->status : 500;
+
+    snprintf(type, sizeof type, PROBLEM_BASE "%s", err->code[0] ? err->code : "internal-error");
+    p = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title",
+                  err->title[0] ? err->title : "Error", "status", status, "detail", err->detail);
+    if (request_id && *request_id)
+        json_object_set_new(p, "request_id", json_string(request_id));
+    if (err->fields)
+        json_object_set(p, "errors", err->fields);
+    if (err->extra)
+        json_object_foreach(err->extra, key, val) if (!json_object_get(p, key))
+            json_object_set(p, key, val);
+    body = json_dumps(p, JSON_COMPACT);
+    ulfius_set_string_body_response(res, (unsigned)status, body ? body : "{}");
+    u_map_put(res->map_header, "Content-Type", "application/problem+json");
+    if (err->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", err->retry_after);
+        u_map_put(res->map_header, "Retry-After", ra);
+    }
+    if (status == 401)
+        u_map_put(res->map_header, "WWW-Authenticate",
+                  "Bearer realm=\"cso\", error=\"invalid_token\"");
+    free(body);
+    json_decref(p);
+}
+
+/* ---------- helpers for handlers ---------- */
+
+struct db_conn *http_db(struct http_ctx *ctx)
+{
+    if (!ctx->db)
+        ctx->db = db_acquire(ctx->app->pool, &ctx->err);
+    return ctx->db;
+}
+
+const char *http_path(const struct http_ctx *ctx, const char *name)
+{
+    int i;
+    for (i = 0; i < ctx->path_count; i++)
+        if (!strcmp(ctx->path_names[i], name))
+            return ctx->path_values[i];
+    return NULL;
+}
+
+const char *http_path_uuid(struct http_ctx *ctx, const char *name, const char *what)
+{
+    int i;
+    for (i = 0; i < ctx->path_count; i++) {
+        if (strcmp(ctx->path_names[i], name) != 0)
+            continue;
+        if (!uuid_is_valid(ctx->path_values[i]))
+            break;
+        for (char *p = ctx->path_values[i]; *p; p++)
+            if (*p >= 'A' && *p <= 'F')
+                *p = (char)(*p - 'A' + 'a');
+        return ctx->path_values[i];
+    }
+    app_error_not_found(&ctx->err, what);
+    return NULL;
+}
+
+const char *http_query(const struct http_ctx *ctx, const char *name)
+{
+    return ctx->query ? json_string_value(json_object_get(ctx->query, name)) : NULL;
+}
+
+int http_query_limit(struct http_ctx *ctx, int dflt, int max, int *out)
+{
+    const char *v = http_query(ctx, "limit");
+    char *end = NULL;
+    long n;
+    if (!v) {
+        *out = dflt;
+        return 0;
+    }
+    n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > max || v[0] == '+' || v[0] == ' ') {
+        app_error_field(&ctx->err, "limit", "must be an integer from 1 to %d", max);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+const char *http_header(const struct http_ctx *ctx, const char *name)
+{
+    return u_map_get_case(ctx->req->map_header, name);
+}
+
+void http_set_header(struct http_ctx *ctx, const char *name, const char *value)
+{
+    u_map_put(ctx->res->map_header, name, value);
+}
+
+int http_reply_json(struct http_ctx *ctx, int status, json_t *body)
+{
+    if (body) {
+        char *s = json_dumps(body, JSON_COMPACT);
+        ulfius_set_string_body_response(ctx->res, (unsigned)status, s ? s : "{}");
+        u_map_put(ctx->res->map_header, "Content-Type", "application/json");
+        free(s);
+        json_decref(body);
+    } else {
+        ulfius_set_empty_body_response(ctx->res, (unsigned)status);
+    }
+    ctx->status = status;
+    return 0;
+}
+
+int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type,
+                     const void *bytes, size_t len)
+{
+    ulfius_set_binary_body_response(ctx->res, (unsigned)status, bytes, len);
+    u_map_put(ctx->res->map_header, "Content-Type", content_type);
+    ctx->status = status;
+    return 0;
+}
+
+int http_require_if_match(struct http_ctx *ctx, const char *etag)
+{
+    const char *im = http_header(ctx, "If-Match");
+    if (!im || !*im) {
+        app_error_set(&ctx->err, 428, "precondition-required", "Precondition required",
+                      "Send If-Match with the ETag from your last read of this resource.");
+        return -1;
+    }
+    if (strcmp(im, etag) != 0 && strcmp(im, "*") != 0) {
+        app_error_set(&ctx->err, 412, "precondition-failed", "Precondition failed",
+                      "The resource changed since you read it; read it again and retry.");
+        http_set_header(ctx, "ETag", etag);
+        return -1;
+    }
+    return 0;
+}
+
+char *http_cursor_encode(const char *key, const char *id)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "%s|%s", key, id);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return NULL;
+    return b64url_encode((const unsigned char *)buf, (size_t)n);
+}
+
+int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen,
+                       char *id, size_t idlen)
+{
+    size_t n = 0;
+    unsigned char *raw;
+    char *bar;
+    if (strlen(cursor) > 300 || !(raw = b64url_decode(cursor, strlen(cursor), &n)))
+        goto bad;
+    bar = strchr((char *)raw, '|');
+    if (!bar || memchr(raw, 0, n) || (size_t)(bar - (char *)raw) >= keylen ||
+        strlen(bar + 1) >= idlen) {
+        free(raw);
+        goto bad;
+    }
+    *bar = 0;
+    snprintf(key, keylen, "%s", (char *)raw);
+    snprintf(id, idlen, "%s", bar + 1);
+    free(raw);
+    return 0;
+bad:
+    app_error_field(&ctx->err, "cursor", "is not a cursor this service issued");
+    return -1;
+}
+
+/* ---------- request parsing ---------- */
+
+static void make_request_id(struct http_ctx *ctx)
+{
+    const char *given = http_header(ctx, "X-Request-Id");
+    unsigned char rnd[16];
+    size_t i, n;
+    if (given && (n = strlen(given)) > 0 && n <= 64) {
+        for (i = 0; i < n; i++) {
+            char c = given[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == ':'))
+                break;
+        }
+        if (i == n) {
+            snprintf(ctx->request_id, sizeof ctx->request_id, "%s", given);
+            return;
+        }
+    }
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+        memset(rnd, 0, sizeof rnd);
+    for (i = 0; i < sizeof rnd; i++)
+        snprintf(ctx->request_id + i * 2, 3, "%02x", rnd[i]);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes into a new string; NULL on malformed escapes or NUL. */
+static char *url_decode(const char *s, size_t len)
+{
+    char *out = malloc(len + 1);
+    size_t i, o = 0;
+    if (!out)
+        return NULL;
+    for (i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            int h, l;
+            if (i + 2 >= len)
+                goto bad;
+            h = hexval((unsigned char)s[i + 1]);
+            l = hexval((unsigned char)s[i + 2]);
+            if (h < 0 || l < 0 || (h == 0 && l == 0))
+                goto bad;
+            out[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else if (s[i] == '+') {
+            out[o++] = ' ';
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = 0;
+    return out;
+bad:
+    free(out);
+    return NULL;
+}
+
+static int key_allowed(const char *allowed, const char *key)
+{
+    size_t klen = strlen(key);
+    const char *p = allowed;
+    if (!allowed)
+        return 0;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == klen && !strncmp(p, key, len))
+            return 1;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+/* Parses the raw query string ourselves: ulfius merges route and query
+ * parameters into one map, which hides repeats and lets ?id= shadow a path
+ * id. Unknown and repeated keys are refused. */
+static int parse_query(struct http_ctx *ctx)
+{
+    const char *url = ctx->req->http_url, *q = url ? strchr(url, '?') : NULL, *p;
+    ctx->query = json_object();
+    if (!q || !q[1])
+        return 0;
+    if (strlen(q) > 4096)
+        return app_error_bad_request(&ctx->err, "The query string is too long.");
+    p = q + 1;
+    while (*p) {
+        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p), *eq;
+        char *key, *val;
+        if (end == p) {
+            p = amp ? amp + 1 : end;
+            continue;
+        }
+        eq = memchr(p, '=', (size_t)(end - p));
+        key = url_decode(p, (size_t)((eq ? eq : end) - p));
+        val = eq ? url_decode(eq + 1, (size_t)(end - eq - 1)) : strdup("");
+        if (!key || !val || !text_is_clean(val) || strchr(val, '\n')) {
+            free(key);
+            free(val);
+            return app_error_bad_request(&ctx->err, "The query string is not well formed.");
+        }
+        if (!strcmp(key, "access_token")) {
+            free(key);
+            free(val);
+            app_error_set(&ctx->err, 401, "unauthorized", "Unauthorized",
+                          "Tokens are accepted only in the Authorization header.");
+            return -1;
+        }
+        if (!key_allowed(ctx->route ? ctx->route->query : NULL, key)) {
+            app_error_field(&ctx->err, key, "is not a query parameter of this operation");
+            free(key);
+            free(val);
+            return -1;
+        }
+        if (json_object_get(ctx->query, key)) {
+            app_error_field(&ctx->err, key, "must not be repeated");
+            free(key);
+            free(val);
+            return -1;
+        }
+        if (!*val) {
+            app_error_field(&ctx->err, key, "must not be empty");
+            free(key);
+            free(val);
+            return -1;
+        }
+        json_object_set_new(ctx->query, key, json_string(val));
+        free(key);
+        free(val);
+        p = amp ? amp + 1 : end;
+    }
+    return 0;
+}
+
+/* Matches template segments against the path to collect :name values. */
+static int template_match(const char *tmpl, const char *path, struct http_ctx *ctx)
+{
+    const char *t = tmpl, *p = path;
+    int n = 0;
+    while (*t == '/' && *p == '/') {
+        const char *te, *pe;
+        t++;
+        p++;
+        te = strchr(t, '/');
+        pe = strchr(p, '/');
+        if (!te)
+            te = t + strlen(t);
+        if (!pe)
+            pe = p + strlen(p);
+        if (*t == ':') {
+            if (pe == p || (size_t)(pe - p) >= sizeof ctx->path_values[0] ||
+                n >= HTTP_MAX_PATH_PARAMS)
+                return 0;
+            if (ctx) {
+                memcpy(ctx->path_values[n], p, (size_t)(pe - p));
+                ctx->path_values[n][pe - p] = 0;
+            }
+            n++;
+        } else if ((size_t)(te - t) != (size_t)(pe - p) || strncmp(t, p, (size_t)(te - t))) {
+            return 0;
+        }
+        t = te;
+        p = pe;
+    }
+    if (*p == '/' && p[1] == 0)
+        p++; /* tolerate one trailing slash, as ulfius does */
+    return *t == 0 && *p == 0 ? n + 1 : 0;
+}
+
+/* Param names live in the static route template; point into it. */
+static void bind_param_names(struct http_ctx *ctx, const char *tmpl)
+{
+    static __thread char names[HTTP_MAX_PATH_PARAMS][40];
+    const char *t = tmpl;
+    int n = 0;
+    while ((t = strchr(t, ':')) && n < HTTP_MAX_PATH_PARAMS) {
+        const char *e = strchr(t, '/');
+        size_t len = e ? (size_t)(e - t - 1) : strlen(t + 1);
+        if (len >= sizeof names[0])
+            len = sizeof names[0] - 1;
+        memcpy(names[n], t + 1, len);
+        names[n][len] = 0;
+        ctx->path_names[n] = names[n];
+        n++;
+        t++;
+    }
+    ctx->path_count = n;
+}
+
+static int content_type_is_json(const char *ct)
+{
+    static const char *const accepted[] = {"application/json", "application/merge-patch+json",
+                                           NULL};
+    int i;
+    if (!ct)
+        return 0;
+    for (i = 0; accepted[i]; i++) {
+        size_t n = strlen(accepted[i]);
+        if (!strncasecmp(ct, accepted[i], n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+static int check_body(struct http_ctx *ctx)
+{
+    const struct http_route *r = ctx->route;
+    const struct config *cfg = ctx->app->cfg;
+    size_t limit = r->body == HTTP_BODY_BINARY ? cfg->max_document_bytes : cfg->max_body_bytes;
+    const char *cl = http_header(ctx, "Content-Length");
+    size_t len = ctx->req->binary_body_length;
+    json_error_t jerr;
+
+    if ((cl && strtoull(cl, NULL, 10) > limit) || len > limit) {
+        app_error_set(&ctx->err, 413, "payload-too-large", "Payload too large",
+                      "The request body is larger than the %zu bytes this operation accepts.",
+                      limit);
+        http_set_header(ctx, "Connection", "close");
+        return -1;
+    }
+    /* A declared length the body did not reach means the upload was cut off. */
+    if (cl && strtoull(cl, NULL, 10) != len)
+        return app_error_bad_request(&ctx->err, "The request body is incomplete.");
+    switch (r->body) {
+    case HTTP_BODY_NONE:
+        if (len > 0)
+            return app_error_bad_request(&ctx->err, "This operation takes no request body.");
+        return 0;
+    case HTTP_BODY_BINARY:
+        return 0;
+    case HTTP_BODY_JSON_OPTIONAL:
+        if (len == 0)
+            return 0;
+        /* fall through */
+    case HTTP_BODY_JSON:
+        if (len == 0)
+            return app_error_bad_request(&ctx->err, "A JSON object body is required.");
+        if (!content_type_is_json(http_header(ctx, "Content-Type"))) {
+            app_error_set(&ctx->err, 415, "unsupported-media-type", "Unsupported media type",
+                          "Send the body as application/json.");
+            return -1;
+        }
+        ctx->body = json_loadb(ctx->req->binary_body, len,
+                               JSON_REJECT_DUPLICATES, &jerr);
+        if (!ctx->body) {
+            app_error_set(&ctx->err, 400, "malformed-json", "Malformed JSON",
+                          "The body is not valid JSON (or repeats a key) near line %d, column %d.",
+                          jerr.line, jerr.column);
+            return -1;
+        }
+        if (!json_is_object(ctx->body))
+            return app_error_bad_request(&ctx->err, "The body must be a JSON object.");
+        return 0;
+    }
+    return 0;
+}
+
+static int authenticate(struct http_ctx *ctx)
+{
+    const char *h = http_header(ctx, "Authorization");
+    char reason[64] = "";
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        app_error_set(&ctx->err, 401, "unauthorized", "Unauthorized",
+                      "Send a bearer token in the Authorization header.");
+        return -1;
+    }
+    h += 7;
+    while (*h == ' ')
+        h++;
+    if (auth_verify(ctx->app->auth, h, (long)time(NULL), &ctx->who, reason, sizeof reason) != 0) {
+        app_error_set(&ctx->err, 401, "unauthorized", "Unauthorized",
+                      "The bearer token is not valid (%s).", reason);
+        return -1;
+    }
+    if (!(ctx->route->roles & (unsigned)ctx->who.role)) {
+        app_error_set(&ctx->err, 403, "forbidden", "Forbidden",
+                      "The %s role may not perform this operation.", role_name(ctx->who.role));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the audit row for a refused or failed access to patient data. The
+ * handler's own transaction is over by now, so this commits on its own. */
+static void audit_refusal(struct http_ctx *ctx)
+{
+    struct audit_entry e;
+    struct app_error err = {0};
+    const char *outcome;
+    int st = ctx->status;
+    int auth_refusal = st == 401 || st == 403;
+    if (ctx->audited || !ctx->route || ctx->route->roles == 0)
+        return;
+    if (!auth_refusal && !(ctx->route->audit_resource && st >= 400 && st < 500 && st != 429))
+        return;
+    outcome = st == 401 || st == 403 ? "denied" : st == 404 ? "not_found" : "invalid";
+    memset(&e, 0, sizeof e);
+    e.who = ctx->who.role ? &ctx->who : NULL;
+    e.request_id = ctx->request_id;
+    e.action = auth_refusal ? "request.denied" : "request.refused";
+    e.resource_type = ctx->route->audit_resource;
+    e.resource_id = ctx->path_count > 0 && uuid_is_valid(ctx->path_values[ctx->path_count - 1])
+                        ? ctx->path_values[ctx->path_count - 1]
+                        : NULL;
+    e.case_id = NULL;
+    {
+        const char *cid = http_path(ctx, "id");
+        if (cid && uuid_is_valid(cid) && ctx->route->path &&
+            !strncmp(ctx->route->path, "/v1/cases/", 10))
+            e.case_id = cid;
+    }
+    e.outcome = outcome;
+    e.status = st;
+    if (!http_db(ctx) || audit_record(ctx->db, &e, &err) != 0)
+        log_msg(LOG_WARN, "audit: could not record refusal for request %s", ctx->request_id);
+    app_error_clear(&err);
+}
+
+static void common_headers(struct http_ctx *ctx)
+{
+    u_map_put(ctx->res->map_header, "X-Request-Id", ctx->request_id);
+    u_map_put(ctx->res->map_header, "Cache-Control", "no-store");
+    u_map_put(ctx->res->map_header, "X-Content-Type-Options", "nosniff");
+}
+
+static int dispatch(const struct _u_request *req, struct _u_response *res, void *user_data)
+{
+    struct route_binding *b = user_data;
+    struct http_ctx ctx;
+    double t0 = now_ms();
+    struct log_request_line line;
+    int replayed = 0;
+
+    atomic_fetch_add(&b->srv->in_flight, 1);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.req = req;
+    ctx.res = res;
+    ctx.route = b->route;
+    ctx.app = b->app;
+    make_request_id(&ctx);
+    common_headers(&ctx);
+
+    if (!ctx.route) {
+        app_error_set(&ctx.err, 404, "not-found", "Not found", "No such route.");
+        /* Distinguish a wrong method on a known path (405). */
+        for (int i = 0; i < b->srv->nbindings; i++) {
+            if (template_match(b->srv->bindings[i].route->path, req->url_path, NULL)) {
+                app_error_set(&ctx.err, 405, "method-not-allowed", "Method not allowed",
+                              "This path does not support %s.", req->http_verb);
+                break;
+            }
+        }
+        goto done;
+    }
+    template_match(ctx.route->path, req->url_path, &ctx);
+    bind_param_names(&ctx, ctx.route->path);
+
+    if (ctx.route->roles && authenticate(&ctx) != 0)
+        goto done;
+    if (ctx.route->roles && b->srv->limiter &&
+        ratelimit_take(b->srv->limiter, ctx.who.sub) != 0) {
+        app_error_set(&ctx.err, 429, "too-many-requests", "Too many requests",
+                      "This caller sent too many requests; slow down.");
+        ctx.err.retry_after = 10;
+        goto done;
+    }
+    if (parse_query(&ctx) != 0 || check_body(&ctx) != 0)
+        goto done;
+    if (ctx.route->idempotent) {
+        int rc = idempotency_begin(&ctx);
+        if (rc < 0)
+            goto done;
+        replayed = rc == 1;
+    }
+    if (!replayed) {
+        if (ctx.route->handler(&ctx) != 0) {
+            if (!ctx.err.status)
+                app_error_internal(&ctx.err);
+            if (ctx.db)
+                db_rollback(ctx.db);
+        } else if (ctx.idem_key[0] && idempotency_finish(&ctx) != 0) {
+            if (!ctx.err.status)
+                app_error_internal(&ctx.err);
+        }
+    }
+
+done:
+    if (ctx.err.status) {
+        if (ctx.db)
+            db_rollback(ctx.db);
+        ctx.status = ctx.err.status;
+        http_render_problem(res, &ctx.err, ctx.request_id);
+        if (ctx.err.status == 413)
+            u_map_put(res->map_header, "Connection", "close");
+    } else if (ctx.status == 0) {
+        ctx.status = (int)res->status;
+    }
+    audit_refusal(&ctx);
+    if (ctx.db)
+        db_release(ctx.db);
+
+    memset(&line, 0, sizeof line);
+    line.method = req->http_verb;
+    line.route = ctx.route ? ctx.route->path : "(unmatched)";
+    line.status = ctx.status;
+    line.latency_ms = now_ms() - t0;
+    line.request_id = ctx.request_id;
+    line.subject = ctx.who.sub[0] ? ctx.who.sub : NULL;
+    line.role = ctx.who.role ? role_name(ctx.who.role) : NULL;
+    line.problem = ctx.err.status ? ctx.err.code : NULL;
+    log_request(&line);
+
+    json_decref(ctx.body);
+    json_decref(ctx.query);
+    app_error_clear(&ctx.err);
+    atomic_fetch_sub(&b->srv->in_flight, 1);
+    return U_CALLBACK_COMPLETE;
+}
+
+/* ---------- server life cycle ---------- */
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    (void)cls;
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    buf[strcspn(buf, "\n")] = 0;
+    log_msg(LOG_WARN, "http: %s", buf);
+}
+
+struct http_server *http_server_new(const struct app *app, const struct http_route *const *tables)
+{
+    struct http_server *srv = calloc(1, sizeof *srv);
+    int i, n = 0, k = 0;
+    const struct http_route *r;
+    size_t body_cap;
+
+    if (!srv)
+        return NULL;
+    srv->app = app;
+    for (i = 0; tables[i]; i++)
+        for (r = tables[i]; r->method; r++)
+            n++;
+    srv->bindings = calloc((size_t)n, sizeof *srv->bindings);
+    if (!srv->bindings) {
+        free(srv);
+        return NULL;
+    }
+    srv->bind_addr.sin_family = AF_INET;
+    srv->bind_addr.sin_port = htons((uint16_t)app->cfg->port);
+    if (inet_pton(AF_INET, app->cfg->bind_address, &srv->bind_addr.sin_addr) != 1) {
+        log_msg(LOG_ERROR, "config: BIND_ADDRESS must be an IPv4 address");
+        free(srv->bindings);
+        free(srv);
+        return NULL;
+    }
+    if (ulfius_init_instance(&srv->instance, (unsigned)app->cfg->port, &srv->bind_addr, "cso") !=
+        U_OK) {
+        free(srv->bindings);
+        free(srv);
+        return NULL;
+    }
+    /* ulfius truncates silently at max_post_body_size: allow one byte more
+     * than the largest body any route takes, so an over-size body is seen as
+     * over-size (and refused with 413) while memory stays bounded. */
+    body_cap = app->cfg->max_document_bytes > app->cfg->max_body_bytes
+                   ? app->cfg->max_document_bytes
+                   : app->cfg->max_body_bytes;
+    srv->instance.max_post_body_size = body_cap + 1;
+    srv->instance.allowed_post_processor = U_POST_PROCESS_NONE;
+    srv->instance.timeout = (unsigned)app->cfg->connection_timeout_s;
+
+    for (i = 0; tables[i]; i++) {
+        for (r = tables[i]; r->method; r++) {
+            struct route_binding *bd = &srv->bindings[k++];
+            bd->app = app;
+            bd->route = r;
+            bd->srv = srv;
+            ulfius_add_endpoint_by_val(&srv->instance, r->method, NULL, r->path, 1, dispatch,
+                                       bd);
+        }
+    }
+    srv->nbindings = k;
+    srv->fallback.app = app;
+    srv->fallback.route = NULL;
+    srv->fallback.srv = srv;
+    ulfius_set_default_endpoint(&srv->instance, dispatch, &srv->fallback);
+    if (app->cfg->rate_limit_per_minute > 0)
+        srv->limiter = ratelimit_new(app->cfg->rate_limit_per_minute);
+    return srv;
+}
+
+int http_server_start(struct http_server *srv)
+{
+    const struct config *cfg = srv->app->cfg;
+    struct MHD_OptionItem ops[] = {
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, &srv->bind_addr},
+        {MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL},
+        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    return ulfius_start_framework_with_mhd_options(&srv->instance, flags, ops) == U_OK ? 0 : -1;
+}
+
+void http_server_stop_and_free(struct http_server *srv)
+{
+    int waited = 0;
+    if (!srv)
+        return;
+    if (srv->instance.mhd_daemon) {
+        /* Stop accepting first, then give requests in flight time to finish
+         * and their responses time to leave before the workers are torn down. */
+        MHD_quiesce_daemon(srv->instance.mhd_daemon);
+        while (atomic_load(&srv->in_flight) > 0 && waited < 25000) {
+            usleep(10000);
+            waited += 10;
+        }
+        usleep(200000);
+        ulfius_stop_framework(&srv->instance);
+    }
+    ulfius_clean_instance(&srv->instance);
+    ratelimit_free(srv->limiter);
+    free(srv->bindings);
+    free(srv);
+}

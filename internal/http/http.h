@@ -1,0 +1,127 @@
+/* http: routes, the one dispatcher every request goes through (request id,
+ * body limits, authentication, roles, query parsing, JSON parsing, audit of
+ * refusals, the log line) and the only place errors become
+ * application/problem+json.
+ *
+ * A handler parses and validates with the helpers below, calls its domain
+ * function and replies with http_reply_json; or it returns -1 with ctx->err
+ * set and the dispatcher renders the problem. */
+#ifndef CSO_HTTP_H
+#define CSO_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <ulfius.h>
+
+#include "../apperr/apperr.h"
+#include "../auth/auth.h"
+#include "../config/config.h"
+#include "../db/db.h"
+
+/* Shared, read-only after start-up. */
+struct app {
+    const struct config *cfg;
+    struct db_pool *pool;
+    struct auth_verifier *auth;
+};
+
+enum http_body {
+    HTTP_BODY_NONE = 0,     /* any body is refused */
+    HTTP_BODY_JSON,         /* a JSON object is required */
+    HTTP_BODY_JSON_OPTIONAL,/* empty, or a JSON object */
+    HTTP_BODY_BINARY,       /* raw bytes up to MAX_DOCUMENT_BYTES; handler checks type */
+};
+
+struct http_ctx;
+typedef int (*http_handler_fn)(struct http_ctx *ctx);
+
+struct http_route {
+    const char *method;
+    const char *path;          /* ulfius format: /v1/cases/:id */
+    unsigned roles;            /* bitmask of enum role; 0 = public, no token */
+    enum http_body body;
+    const char *query;         /* allowed query keys, comma-separated; NULL = none */
+    http_handler_fn handler;
+    const char *audit_resource;/* patient-data route: refusals are audited as this type */
+    int idempotent;            /* honours Idempotency-Key (POST creating things) */
+};
+
+#define HTTP_MAX_PATH_PARAMS 4
+
+struct http_ctx {
+    const struct _u_request *req;
+    struct _u_response *res;
+    const struct http_route *route;
+    const struct app *app;
+    char request_id[65];
+    struct principal who;      /* valid when route->roles != 0 */
+    json_t *body;              /* owned: parsed JSON body or NULL */
+    json_t *query;             /* owned: object of query key -> string */
+    const char *path_names[HTTP_MAX_PATH_PARAMS];
+    char path_values[HTTP_MAX_PATH_PARAMS][80];
+    int path_count;
+    struct db_conn *db;        /* borrowed lazily by http_db, released by dispatcher */
+    struct app_error err;
+    int status;
+    int audited;               /* the handler already wrote an audit row */
+    char idem_key[129];        /* Idempotency-Key in effect, or "" */
+};
+
+/* The server: ulfius instance plus the route table. */
+struct http_server;
+
+/* Creates a server that will serve the NULL-method-terminated route arrays in
+ * tables (NULL-terminated array of arrays). Returns NULL on failure. */
+struct http_server *http_server_new(const struct app *app, const struct http_route *const *tables);
+/* Starts listening (epoll, internal thread pool, connection limit and
+ * timeout). Returns 0 on success. */
+int http_server_start(struct http_server *srv);
+/* Stops accepting, lets requests in flight finish, then frees everything. */
+void http_server_stop_and_free(struct http_server *srv);
+
+/* --- helpers for handlers --- */
+
+/* Borrows a database connection for this request (released by the
+ * dispatcher). Returns NULL with ctx->err set to 503 on failure. */
+struct db_conn *http_db(struct http_ctx *ctx);
+
+/* Path parameter by name (as in the route template), or NULL. */
+const char *http_path(const struct http_ctx *ctx, const char *name);
+/* Path parameter that must be a UUID; on failure sets a 404 for `what`
+ * (a malformed id names no resource) and returns NULL. The returned pointer
+ * is lowercased in place and lives as long as ctx. */
+const char *http_path_uuid(struct http_ctx *ctx, const char *name, const char *what);
+
+/* Query parameter (already checked against route->query), or NULL. */
+const char *http_query(const struct http_ctx *ctx, const char *name);
+/* Parses limit in [1,max] with a default; on error sets ctx->err, returns -1. */
+int http_query_limit(struct http_ctx *ctx, int dflt, int max, int *out);
+
+/* Request header, case-insensitive, or NULL. */
+const char *http_header(const struct http_ctx *ctx, const char *name);
+
+/* Replies with a JSON body; takes ownership of body (may be NULL for an
+ * empty body). Always returns 0. */
+int http_reply_json(struct http_ctx *ctx, int status, json_t *body);
+/* Replies with raw bytes (copied) and a content type. Returns 0. */
+int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type,
+                     const void *bytes, size_t len);
+void http_set_header(struct http_ctx *ctx, const char *name, const char *value);
+
+/* If-Match handling for updates: missing header -> 428, a value other than
+ * etag -> 412. Returns 0 when the update may proceed. */
+int http_require_if_match(struct http_ctx *ctx, const char *etag);
+
+/* Opaque keyset cursors: encodes (sort key, id) and decodes it back. The
+ * encoded string is malloc'd (caller frees); decode writes into the buffers
+ * and returns -1 (with ctx->err = 400) on a malformed cursor. */
+char *http_cursor_encode(const char *key, const char *id);
+int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen,
+                       char *id, size_t idlen);
+
+/* Renders an error as problem+json onto a ulfius response (the single place
+ * that does so). */
+void http_render_problem(struct _u_response *res, const struct app_error *err,
+                         const char *instance);
+
+#endif

@@ -1,0 +1,23 @@
+#include "routes.h"
+
+#include "audit/audit.h"
+#include "health/health.h"
+#include "idempotency/idempotency.h"
+
+void routes_store_init(void)
+{
+    audit_store_init();
+    idempotency_store_init();
+}
+
+const struct http_route *const *routes_all(void)
+{
+    static const struct http_route *tables[8];
+    int n = 0;
+    if (!tables[0]) {
+        tables[n++] = health_routes();
+        tables[n++] = audit_routes();
+        tables[n] = NULL;
+    }
+    return tables;
+}

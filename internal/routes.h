@@ -1,0 +1,14 @@
+/* routes: the list of every module's route table and store registration,
+ * so that main and the tests agree on what the service serves. */
+#ifndef CSO_ROUTES_H
+#define CSO_ROUTES_H
+
+#include "http/http.h"
+
+/* Registers every module's prepared statements with the db module. */
+void routes_store_init(void);
+
+/* NULL-terminated array of route tables. */
+const struct http_route *const *routes_all(void);
+
+#endif

@@ -1,0 +1,35 @@
+/* util: small pure helpers shared by several modules (encodings, ids,
+ * digests). No I/O and no global state. */
+#ifndef CSO_UTIL_H
+#define CSO_UTIL_H
+
+#include <stddef.h>
+
+/* Base64url without padding. Returns a NUL-terminated string the caller frees
+ * with free, or NULL on allocation failure. */
+char *b64url_encode(const unsigned char *data, size_t len);
+
+/* Decodes base64url (padding optional). Returns a buffer the caller frees
+ * with free (NUL-terminated for convenience) and its length in *outlen, or
+ * NULL if the input is not valid base64url. */
+unsigned char *b64url_decode(const char *in, size_t inlen, size_t *outlen);
+
+/* 1 if s is a canonical lowercase or uppercase 8-4-4-4-12 UUID, else 0. */
+int uuid_is_valid(const char *s);
+
+/* Writes the lowercase hex SHA-256 of data into out (65 bytes). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* 1 if s is a valid calendar date YYYY-MM-DD, else 0. */
+int date_is_valid(const char *s);
+
+/* 1 if s is an RFC 3339 date-time with a zone (Z or +hh:mm), else 0. */
+int datetime_is_valid(const char *s);
+
+/* 1 if s is valid UTF-8 with no control characters other than \n, \r, \t. */
+int text_is_clean(const char *s);
+
+/* Monotonic milliseconds, for latency measurement. */
+double now_ms(void);
+
+#endif
