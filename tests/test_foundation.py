@@ -1,0 +1,211 @@
+"""Foundation: health, routing, problem+json, request ids, configuration,
+database outage and graceful shutdown."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from lib.harness import (Server, api, count, expect, expect_problem, pg_ctl, sql_as_app, test,
+                         token, MINT_BIN, ISSUER, AUDIENCE, SECRET, SERVER_BIN)
+from lib import harness
+
+
+@test
+def healthz_and_readyz_need_no_token():
+    r = expect(api.get("/healthz"), 200)
+    assert r.json == {"status": "ok"}
+    r = expect(api.get("/readyz"), 200)
+    assert r.json["status"] == "ready"
+
+
+@test
+def unknown_route_is_problem_404():
+    p = expect_problem(api.get("/v1/nothing-here", token("admin")), 404)
+    assert p["type"].endswith("/not-found")
+
+
+@test
+def wrong_method_on_known_path_is_405():
+    expect_problem(api.delete("/healthz"), 405)
+
+
+@test
+def request_id_is_kept_or_generated():
+    r = api.get("/healthz", headers={"X-Request-Id": "abc-123.test"})
+    assert r.headers["x-request-id"] == "abc-123.test"
+    r = api.get("/healthz", headers={"X-Request-Id": "bad id with spaces"})
+    assert r.headers["x-request-id"] != "bad id with spaces" and len(r.headers["x-request-id"]) == 32
+    r = api.get("/healthz")
+    assert len(r.headers["x-request-id"]) == 32
+
+
+@test
+def request_id_and_route_template_are_in_the_log_line():
+    rid = "log-check-" + os.urandom(4).hex()
+    api.get("/v1/audit-events?limit=1", token("admin", sub="log-admin"), headers={"X-Request-Id": rid})
+    time.sleep(0.2)
+    lines = [l for l in harness.shared_server.output().splitlines() if rid in l]
+    assert lines, "no log line for request"
+    line = lines[-1]
+    assert '"route":"/v1/audit-events"' in line and '"subject":"log-admin"' in line, line
+    assert '"status":200' in line and "latency_ms" in line, line
+
+
+@test
+def query_parameters_are_strict():
+    t = token("admin")
+    expect_problem(api.get("/v1/audit-events?limit=1&limit=2", t), 400)
+    expect_problem(api.get("/v1/audit-events?bogus=1", t), 400)
+    expect_problem(api.get("/v1/audit-events?limit=0", t), 400)
+    expect_problem(api.get("/v1/audit-events?limit=201", t), 400)
+    expect_problem(api.get("/v1/audit-events?limit=abc", t), 400)
+    expect_problem(api.get("/v1/audit-events?cursor=%%%", t), 400)
+    expect_problem(api.get("/v1/audit-events?cursor=bm90LWEtY3Vyc29y", t), 400)
+    expect(api.get("/v1/audit-events?limit=200", t), 200)
+
+
+@test
+def token_in_query_string_is_refused():
+    t = token("admin")
+    expect_problem(api.get("/v1/audit-events?access_token=" + t), 401)
+
+
+@test
+def audit_events_are_admin_only():
+    for role in ("patient", "navigator", "specialist"):
+        expect_problem(api.get("/v1/audit-events", token(role)), 403)
+    expect(api.get("/v1/audit-events", token("admin")), 200)
+
+
+@test
+def audit_events_paginate_with_cursor():
+    t = token("admin")
+    for _ in range(3):
+        api.get("/v1/audit-events", token("patient"))  # refusals add rows
+    r = expect(api.get("/v1/audit-events?limit=2", t), 200).json
+    assert len(r["items"]) == 2 and r["next_cursor"]
+    r2 = expect(api.get("/v1/audit-events?limit=2&cursor=" + r["next_cursor"], t), 200).json
+    ids1 = [i["id"] for i in r["items"]]
+    ids2 = [i["id"] for i in r2["items"]]
+    assert max(ids2) < min(ids1), (ids1, ids2)
+
+
+@test
+def audit_table_is_insert_only_for_the_service_role():
+    rc, err = sql_as_app("UPDATE audit_events SET outcome = 'success' WHERE id = 1")
+    assert rc != 0 and "permission denied" in err, err
+    rc, err = sql_as_app("DELETE FROM audit_events")
+    assert rc != 0 and "permission denied" in err, err
+    rc, err = sql_as_app("SELECT count(*) FROM audit_events")
+    assert rc == 0, err
+
+
+@test
+def refused_requests_leave_an_audit_event():
+    before = count("audit_events", "status = 403 AND action = 'request.denied'")
+    api.get("/v1/audit-events", token("navigator"))
+    after = count("audit_events", "status = 403 AND action = 'request.denied'")
+    assert after == before + 1
+
+
+@test
+def mint_token_cli_signs_tokens_the_server_accepts():
+    env = dict(os.environ, JWT_SECRET=SECRET, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE, JWT_ALG="HS256")
+    out = subprocess.run([MINT_BIN, "--role", "admin", "--sub", "cli-admin"], env=env,
+                         capture_output=True, text=True, check=True)
+    expect(api.get("/v1/audit-events?limit=1", out.stdout.strip()), 200)
+    bad = subprocess.run([MINT_BIN, "--role", "admin"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2
+
+
+def start_fails_with(env, needle):
+    e = dict(os.environ)
+    base = {"PORT": "1", "DATABASE_URL": harness.database_url(), "JWT_ALG": "HS256",
+            "JWT_SECRET": SECRET, "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE}
+    base.update(env)
+    for k in ("PORT", "DATABASE_URL", "JWT_ALG", "JWT_SECRET", "JWT_ISSUER", "JWT_AUDIENCE",
+              "JWT_PUBLIC_KEY_FILE", "DB_POOL_SIZE", "LOG_LEVEL", "MAX_BODY_BYTES"):
+        e.pop(k, None)
+    for k, v in base.items():
+        if v is not None:
+            e[k] = v
+    e["ASAN_OPTIONS"] = "detect_leaks=0"
+    out = subprocess.run([SERVER_BIN], env=e, capture_output=True, text=True, timeout=20)
+    assert out.returncode != 0, f"server started with {env}"
+    lines = [l for l in out.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and needle in lines[0], out.stderr
+
+
+@test
+def bad_configuration_stops_start_up_with_one_clear_line():
+    start_fails_with({"DATABASE_URL": None}, "DATABASE_URL")
+    start_fails_with({"JWT_SECRET": "short"}, "JWT_SECRET")
+    start_fails_with({"JWT_SECRET": "a" * 40}, "JWT_SECRET")
+    start_fails_with({"JWT_ALG": "none"}, "JWT_ALG")
+    start_fails_with({"JWT_ALG": "RS256"}, "JWT_PUBLIC_KEY_FILE")
+    start_fails_with({"JWT_ALG": "RS256", "JWT_PUBLIC_KEY_FILE": "/nonexistent"}, "JWT_PUBLIC_KEY_FILE")
+    start_fails_with({"JWT_ISSUER": None}, "JWT_ISSUER")
+    start_fails_with({"JWT_AUDIENCE": None}, "JWT_AUDIENCE")
+    start_fails_with({"PORT": "70000"}, "PORT")
+    start_fails_with({"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE")
+    start_fails_with({"LOG_LEVEL": "loud"}, "LOG_LEVEL")
+    start_fails_with({"MAX_BODY_BYTES": "12abc"}, "MAX_BODY_BYTES")
+
+
+@test
+def database_outage_gives_503_and_service_recovers_without_restart():
+    srv = Server().start()
+    try:
+        t = token("admin")
+        expect(srv.api.get("/v1/audit-events?limit=1", t), 200)
+        pg_ctl("stop")
+        try:
+            r = srv.api.get("/readyz")
+            p = expect_problem(r, 503)
+            assert r.headers.get("retry-after"), r.headers
+            r = srv.api.get("/v1/audit-events?limit=1", t)
+            expect_problem(r, 503)
+            assert r.headers.get("retry-after")
+            assert "SQL" not in r.body.decode() and "postgres" not in r.body.decode().lower()
+            expect(srv.api.get("/healthz"), 200)  # alive, just not ready
+        finally:
+            pg_ctl("start")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if srv.api.get("/v1/audit-events?limit=1", t).status == 200:
+                break
+            time.sleep(0.3)
+        expect(srv.api.get("/v1/audit-events?limit=1", t), 200)
+        expect(srv.api.get("/readyz"), 200)
+    finally:
+        rc = srv.stop()
+    assert rc == 0, srv.output()[-2000:]
+    assert not srv.sanitizer_report(), srv.sanitizer_report()
+
+
+@test
+def sigterm_finishes_requests_in_flight_and_exits_0():
+    srv = Server(DB_POOL_SIZE=2).start()
+    results = []
+    t = token("admin")
+
+    def call():
+        try:
+            results.append(srv.api.get("/v1/audit-events?limit=200", t, timeout=30).status)
+        except OSError as e:
+            results.append(repr(e))
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for th in threads:
+        th.start()
+    time.sleep(0.05)
+    srv.proc.send_signal(signal.SIGTERM)
+    for th in threads:
+        th.join()
+    rc = srv.stop()
+    assert rc == 0, srv.output()[-2000:]
+    # Requests the server had accepted complete; later ones are refused at connect.
+    assert all(r == 200 or "Connection refused" in str(r) for r in results), results
+    assert 200 in results, results
+    assert not srv.sanitizer_report(), srv.sanitizer_report()
