@@ -1,6 +1,8 @@
 #include "routes.h"
 
 #include "audit/audit.h"
+#include "cases/case_access.h"
+#include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
 
@@ -8,11 +10,13 @@ void routes_store_init(void)
 {
     audit_store_init();
     idempotency_store_init();
+    events_store_init();
+    case_access_store_init();
 }
 
 const struct http_route *const *routes_all(void)
 {
-    static const struct http_route *tables[8];
+    static const struct http_route *tables[32];
     int n = 0;
     if (!tables[0]) {
         tables[n++] = health_routes();

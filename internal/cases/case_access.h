@@ -1,0 +1,34 @@
+/* case_access: the one rule for who may see a case, used by every module
+ * that serves data belonging to a case (records, coverage, matching,
+ * opinions). A patient sees the cases whose patient_sub is their sub;
+ * navigators and admins see all; a specialist sees a case only while an
+ * assignment to them is offered, accepted or completed. Anything else is
+ * "not found" (404), never 403, so ids cannot be probed. */
+#ifndef CSO_CASE_ACCESS_H
+#define CSO_CASE_ACCESS_H
+
+#include "../apperr/apperr.h"
+#include "../auth/auth.h"
+#include "../db/db.h"
+
+struct case_ref {
+    char id[37];
+    char status[16];
+    int version;
+    char cancer_type[65];
+};
+
+void case_access_store_init(void);
+
+/* Checks that who may see case_id and fills *out. With lock != 0 the case
+ * row is locked FOR UPDATE (call inside a transaction) so that status checks
+ * and the write that follows cannot race. Returns 0, or -1 with err set
+ * (404 when not visible or absent; 503 and others from the database). */
+int case_access(struct db_conn *conn, const struct principal *who, const char *case_id, int lock,
+                struct case_ref *out, struct app_error *err);
+
+/* 1 when the case's status still allows adding or changing records
+ * (draft, submitted, in_review), else 0. */
+int case_status_is_open(const char *status);
+
+#endif
