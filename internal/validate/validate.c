@@ -57,7 +57,7 @@ static int check_value(const json_t *v, const struct vfield *f, const char *fp, 
 {
     size_t i;
     const json_t *item;
-    char ip[160];
+    char ip[200];
 
     switch (f->type) {
     case V_READONLY:
