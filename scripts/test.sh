@@ -36,6 +36,13 @@ tally() { # reads a runner's output, echoes it, adds its closing counts
   failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
 }
 
+echo "== contract: OpenAPI lint"
+if scripts/lint-spec.sh >"$TMP/lint.out" 2>&1; then
+  passed=$((passed + 1)); echo "ok spec lint"
+else
+  failed=$((failed + 1)); cat "$TMP/lint.out"; echo "FAIL spec lint"
+fi
+
 echo "== unit tests (ASan/UBSan)"
 ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests >"$TMP/unit.out" 2>&1
 rc=$?

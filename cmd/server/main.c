@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <ulfius.h>
 
 #include "../../internal/audit/audit.h"
@@ -16,7 +17,31 @@
 #include "../../internal/log/log.h"
 #include "../../internal/routes.h"
 
-int main(void)
+/* `cso-server --routes` prints the route table as JSON (method, path, roles)
+ * so that the contract tests can compare the code with api/openapi.yaml. */
+static int print_routes(void)
+{
+    const struct http_route *const *tables = routes_all();
+    json_t *out = json_array();
+    char *s;
+    for (int i = 0; tables[i]; i++)
+        for (const struct http_route *r = tables[i]; r->method; r++) {
+            json_t *roles = json_array();
+            for (unsigned bit = ROLE_PATIENT; bit <= ROLE_ADMIN; bit <<= 1)
+                if (r->roles & bit)
+                    json_array_append_new(roles, json_string(role_name((enum role)bit)));
+            json_array_append_new(out, json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
+                                                 r->path, "roles", roles, "idempotent",
+                                                 r->idempotent));
+        }
+    s = json_dumps(out, JSON_INDENT(1));
+    printf("%s\n", s);
+    free(s);
+    json_decref(out);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     struct config cfg;
     char err[256];
@@ -26,6 +51,8 @@ int main(void)
     int sig = 0;
     struct db_pool_options dbo;
 
+    if (argc > 1 && !strcmp(argv[1], "--routes"))
+        return print_routes();
     if (config_load(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         config_free(&cfg);
