@@ -338,6 +338,8 @@ def request_examples_are_accepted_by_the_service():
                                             "schema": content[ct]["schema"], "instance": instance})
                     if op.operation_id and op.operation_id not in results:
                         results[op.operation_id] = instance
+                    if op.operation_id and name and name.startswith("examples/"):
+                        results[f"{op.operation_id}:{name[len('examples/'):]}"] = instance
             elif content:
                 problems.append(f"{where}: answered {resp.status} with an empty body; documented {list(content)}")
     assert ran > 0, "the example runner called nothing"
@@ -449,6 +451,13 @@ def example_runner_orders_by_placeholders_and_resolves_them():
     got = c.resolve_placeholders("/v1/things/{createThing.id}/x/{createThing.items.1.k}?f={createThing.ok}",
                                  {"createThing": {"id": "a b/c", "items": [{}, {"k": 7}], "ok": True}})
     assert got == "/v1/things/a%20b%2Fc/x/7?f=true", got
+    got = c.resolve_placeholders("/v1/things/{createThing:second.id}",
+                                 {"createThing": {"id": "first"}, "createThing:second": {"id": "2nd"}})
+    assert got == "/v1/things/2nd", got
+    named = {"paths": {"/t/{id}": {"get": {"operationId": "getT", "x-example-path": "/t/{mkT:b.id}"}},
+                       "/t": {"post": {"operationId": "mkT"}}}}
+    ordered, problems = c.order_for_examples(c.operations(named))
+    assert not problems and [o.operation_id for o in ordered] == ["mkT", "getT"], problems
     for results, needle in (({}, "no successful response"), ({"createThing": {}}, "has no"),
                             ({"createThing": {"id": {"x": 1}}}, "not a scalar")):
         try:

@@ -185,8 +185,11 @@ def effective_security(doc, op):
 #  - An operation whose path has parameters runs only with `x-example-path`:
 #    a concrete path (optionally with a query string) that fits the template.
 #    It may contain placeholders `{operationId.field.sub.0.field}` taken from
-#    the JSON body of the first 2xx response of that operation's example run;
-#    operations run after the ones they reference, otherwise in spec order.
+#    the JSON body of the first 2xx response of that operation's example run,
+#    or `{operationId:exampleName.field}` from the response to that named
+#    entry of its request body's `examples` (so that, e.g., one created case
+#    is withdrawn while another is edited); operations run after the ones
+#    they reference, otherwise in spec order.
 #  - An operation with request examples and path parameters must have
 #    `x-example-path` or `x-example-skip: <reason>`; GETs with path parameters
 #    and no x-example-path are not run (nothing concrete to call).
@@ -194,7 +197,7 @@ def effective_security(doc, op):
 #    the same concrete path first (the spec must have that GET).
 #  - Idempotent operations are sent with a fresh Idempotency-Key.
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_-]+)\.([^{}]+)\}")
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_-]+)(?::([A-Za-z0-9_-]+))?\.([^{}]+)\}")
 
 
 def placeholder_deps(op):
@@ -236,9 +239,11 @@ def order_for_examples(ops):
 
 def resolve_placeholders(template, results):
     """Replaces {operationId.a.b.0.c} with values from results[operationId]
-    (a decoded JSON body). Raises ValueError naming what is missing."""
+    and {operationId:example.a} with values from results["operationId:example"]
+    (decoded JSON bodies). Raises ValueError naming what is missing."""
     def value(m):
-        op_id, dotted = m.group(1), m.group(2)
+        op_id = m.group(1) + (":" + m.group(2) if m.group(2) else "")
+        dotted = m.group(3)
         if op_id not in results:
             raise ValueError(f"no successful response of {op_id} to take {dotted!r} from")
         v = results[op_id]
