@@ -42,6 +42,15 @@ int db_register(const struct db_statement *list)
     return 0;
 }
 
+void db_registry_each(void (*fn)(const struct db_statement *s, void *arg), void *arg)
+{
+    int i;
+    const struct db_statement *s;
+    for (i = 0; i < registry_count; i++)
+        for (s = registry[i]; s->name; s++)
+            fn(s, arg);
+}
+
 static int prepare_all(PGconn *pg)
 {
     int i;
