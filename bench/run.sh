@@ -142,13 +142,15 @@ server_env() { # alg
     echo "JWT_ALG=HS256 JWT_SECRET=$HS_SECRET"
   fi
 }
-start_server() { # alg -> SERVER_PID, prints start-up ms
+start_server() { # alg -> sets SERVER_PID and STARTUP_MS (call directly, not in $(...))
   local out
+  port_free || { echo "bench: port $PORT is in use; refusing to share it" >&2; exit 1; }
   out=$(env $(server_env "$1") /usr/bin/python3 bench/tools/startready.py "$PORT" "$TMP/server.log" -- \
         "$ROOT/build/cso-server")
   SERVER_PID=${out%% *}
-  echo "${out##* }"
+  STARTUP_MS=${out##* }
 }
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 stop_server() {
   if [ -n "$SERVER_PID" ]; then
     kill "$SERVER_PID" 2>/dev/null || true
@@ -160,12 +162,13 @@ stop_server() {
 # Start-up to ready, three times, with migrations applied and the pool opening.
 startup=()
 for i in 1 2 3; do
-  startup+=("$(start_server HS256)")
+  start_server HS256
+  startup+=("$STARTUP_MS")
   stop_server
 done
 log "start-up to ready: ${startup[*]} ms"
 record "{\"kind\":\"startup\",\"ms\":[$(IFS=,; echo "${startup[*]}")]}"
-start_server HS256 >/dev/null
+start_server HS256
 POOL=$(grep -o 'db pool [0-9]*' "$TMP/server.log" | tail -1 | awk '{print $3}')
 THREADS=$(grep -o 'http threads [0-9]*' "$TMP/server.log" | tail -1 | awk '{print $3}')
 log "server pid $SERVER_PID on port $PORT (db pool $POOL, http threads $THREADS)"
@@ -188,11 +191,12 @@ run_wrk() { # url lua conns data seconds
   BENCH_LUA=$ROOT/bench/lua wrk -t"$threads" -c"$c" -d"${WARMUP}s" --timeout 5s -s "bench/lua/$lua" \
     "$url" -- "$data" >/dev/null 2>&1 || true
   rss=$TMP/rss.$$
-  if [ -n "$SERVER_PID" ]; then rss_sampler "$SERVER_PID" "$rss" & fi
-  local sampler=$!
+  local sampler=
+  : >"$rss"
+  if [ -n "$SERVER_PID" ]; then rss_sampler "$SERVER_PID" "$rss" & sampler=$!; fi
   out=$(BENCH_LUA=$ROOT/bench/lua wrk -t"$threads" -c"$c" -d"${secs}s" --timeout 5s --latency \
         -s "bench/lua/$lua" "$url" -- "$data" 2>&1)
-  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  if [ -n "$sampler" ]; then kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; fi
   echo "wrk -t$threads -c$c -d${secs}s --timeout 5s --latency -s bench/lua/$lua $url -- \$DATA  # after a ${WARMUP}s warm-up" >>"$TMP/commands.txt"
   local line
   line=$(grep '^BENCH_RESULT ' <<<"$out" | tail -1 | cut -d' ' -f2-)
@@ -212,25 +216,25 @@ run_pgbench() { # scenario conns templates...
   for tpl in "$@"; do specs+=("bench/pgbench/${tpl}"); done
   mkdir -p "$dir"
   if [ ! -f "$dir/args" ]; then
-    local k=$(( 120 / $# )); [ $k -gt 100 ] && k=100
+    # Few scripts: each is prepared (and custom-planned five times) per
+    # connection, as each statement is on each pooled connection of the server.
+    local k=$(( 18 / $# ))
     /usr/bin/python3 bench/tools/pgbgen.py --statements "$TMP/statements.json" --data "$TMP/data/hs256" \
       --out "$dir" --scripts "$k" "${specs[@]}" >"$dir/args" || return 1
   fi
   mapfile -t args <"$dir/args"
   local j=2; [ "$c" -lt 2 ] && j=1
-  local common=(-n -M prepared -c "$c" -j "$j" -h 127.0.0.1 -p "$PGPORT" -U cso_app cso)
-  PGPASSWORD=$APP_PW pgbench "${common[@]}" -T "$WARMUP" "${args[@]}" >/dev/null 2>&1 || true
+  local total=$(( WARMUP + DURATION ))
   rm -f "$dir"/log.*
   local out
-  out=$(PGPASSWORD=$APP_PW pgbench "${common[@]}" -T "$DURATION" -l --log-prefix="$dir/log" "${args[@]}" 2>&1) || {
-    echo "$out" | tail -5 >&2; return 1; }
-  echo "PGPASSWORD=... pgbench -n -M prepared -c $c -j $j -T $DURATION -l -h 127.0.0.1 -p \$PGPORT -U cso_app cso $(printf '%s ' "$@" | sed 's/\.pgb/.pgb->scripts/g')# -f/-D from bench/tools/pgbgen.py, after a ${WARMUP}s warm-up" >>"$TMP/commands.txt"
-  local tps failed
-  tps=$(grep -oE 'tps = [0-9.]+' <<<"$out" | head -1 | awk '{print $3}')
-  failed=$(grep -oE 'number of failed transactions: [0-9]+' <<<"$out" | awk '{print $5}')
-  /usr/bin/python3 - "$tps" "${failed:-0}" "$(/usr/bin/python3 bench/tools/pgblat.py "$dir"/log.*)" <<'PY'
+  out=$(PGPASSWORD=$APP_PW pgbench -n -M prepared -c "$c" -j "$j" -T "$total" -l --log-prefix="$dir/log" \
+        -h 127.0.0.1 -p "$PGPORT" -U cso_app "${args[@]}" cso 2>&1) || { echo "$out" | tail -5 >&2; return 1; }
+  echo "PGPASSWORD=... pgbench -n -M prepared -c $c -j $j -T $total -l -h 127.0.0.1 -p \$PGPORT -U cso_app \$(bench/tools/pgbgen.py ... $*) cso  # counted: the last $DURATION s" >>"$TMP/commands.txt"
+  local failed
+  failed=$(grep -oE 'number of failed transactions: [0-9]+' <<<"$out" | head -1 | awk '{print $5}')
+  /usr/bin/python3 - "${failed:-0}" "$(/usr/bin/python3 bench/tools/pgblat.py "$DURATION" "$dir"/log.*)" <<'PY'
 import json, sys
-r = json.loads(sys.argv[3]); r["tps"] = float(sys.argv[1]); r["failed"] = int(sys.argv[2])
+r = json.loads(sys.argv[2]); r["failed"] = int(sys.argv[1])
 print(json.dumps(r))
 PY
 }
@@ -325,7 +329,7 @@ fi
 # --- RS256 ----------------------------------------------------------------------------
 if [ "$RS256" = 1 ] && selected get_case; then
   stop_server
-  start_server RS256 >/dev/null
+  start_server RS256
   run_scenario get_case "GET /v1/cases/:id" get_case.lua - RS256
 fi
 stop_server
