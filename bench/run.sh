@@ -15,6 +15,7 @@
 #   BENCH_SOAK=0|1 BENCH_SOAK_SECONDS=300 the soak (make soak sets BENCH_SOAK=1)
 #   BENCH_RS256=1                         also run GET /v1/cases/{id} with RS256 tokens
 #   BENCH_KEEP=1                          keep the temporary folder (logs, data)
+#   BENCH_SETUP_ONLY=1                    seed and mint only, keep the folder (for bench/ab.sh)
 #   DB_POOL_SIZE, HTTP_THREADS, ...       passed to the server as usual
 #   PG_FSYNC=on PG_SYNC_COMMIT=on         PostgreSQL durability (production default)
 set -euo pipefail
@@ -97,6 +98,7 @@ owner_psql -c "\\copy (SELECT id FROM payers WHERE retired_at IS NULL) TO '$TMP/
 # --- keys and tokens --------------------------------------------------------------
 export JWT_ISSUER=https://auth.bench.second-opinion.local JWT_AUDIENCE=cso-api-bench
 HS_SECRET=$(openssl rand -hex 32)
+echo "$HS_SECRET" >"$TMP/hs_secret"
 openssl genrsa -out "$TMP/rsa_private.pem" 2048 2>/dev/null
 openssl rsa -in "$TMP/rsa_private.pem" -pubout -out "$TMP/rsa_public.pem" 2>/dev/null
 log "minting tokens"
@@ -105,6 +107,11 @@ JWT_ALG=HS256 JWT_SECRET=$HS_SECRET /usr/bin/python3 bench/tools/prepare.py --mi
 if [ "$RS256" = 1 ]; then
   JWT_ALG=RS256 JWT_PRIVATE_KEY_FILE=$TMP/rsa_private.pem /usr/bin/python3 bench/tools/prepare.py \
     --mint build/mint-token --exports "$TMP/exports" --out "$TMP/data/rs256" >&2
+fi
+if [ -n "${BENCH_SETUP_ONLY:-}" ]; then
+  BENCH_KEEP=1
+  log "world ready in $TMP (for bench/ab.sh)"
+  exit 0
 fi
 build/cso-server --statements >"$TMP/statements.json"
 build/cso-server --routes >"$TMP/routes.json"

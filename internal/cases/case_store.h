@@ -15,10 +15,12 @@ void case_store_init(void);
 
 /* Inserts a case from a validated create document. patient_sub may be NULL
  * (staff-created case for a patient without an account). Writes the first
- * status-history row. On success *out is the case representation (caller
- * frees with json_decref). Call inside a transaction. */
+ * status-history row, the case.create audit row and the case.created event
+ * in the same statement, so it needs no transaction of its own. On success
+ * *out is the case representation (caller frees with json_decref). */
 int case_store_insert(struct db_conn *conn, const struct principal *who, const char *patient_sub,
-                      const json_t *doc, json_t **out, struct app_error *err);
+                      const json_t *doc, const char *request_id, json_t **out,
+                      struct app_error *err);
 
 /* Reads one case's representation (caller frees *out). Visibility must have
  * been checked with case_access first. 404 if absent. */
@@ -44,10 +46,12 @@ struct case_list_query {
     int limit;
 };
 
-/* Lists visible cases, newest first. *items is an array (caller frees);
- * *more is set when another page exists. */
-int case_store_list(struct db_conn *conn, const struct case_list_query *q, json_t **items,
-                    int *more, struct app_error *err);
+/* Lists visible cases, newest first, and writes one case.list audit row
+ * per case returned, in the same statement. *items is an array (caller
+ * frees); *more is set when another page exists. */
+int case_store_list_audited(struct db_conn *conn, const struct case_list_query *q,
+                            const char *request_id, json_t **items, int *more,
+                            struct app_error *err);
 
 /* Moves a case to to_status (caller has locked it and checked the move is
  * allowed), bumping version, stamping submitted_at/closed_at and writing

@@ -322,15 +322,11 @@ static int create_case(struct http_ctx *ctx)
         return -1;
     patient_sub =
         ctx->who.role == ROLE_PATIENT ? ctx->who.sub : vget_str(ctx->body, "patient_subject");
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
+    if (!http_db(ctx) || case_store_insert(ctx->db, &ctx->who, patient_sub, ctx->body,
+                                           ctx->request_id, &out, &ctx->err) != 0)
         return -1;
-    if (case_store_insert(ctx->db, &ctx->who, patient_sub, ctx->body, &out, &ctx->err) != 0)
-        return -1;
+    ctx->audited = 1;
     id = json_string_value(json_object_get(out, "id"));
-    if (record_change(ctx, "case.create", "case.created", id) != 0) {
-        json_decref(out);
-        return -1;
-    }
     set_location(ctx, id);
     set_etag(ctx, out);
     return http_reply_json(ctx, 201, out);
@@ -353,7 +349,7 @@ static int list_cases(struct http_ctx *ctx)
     struct case_list_query q;
     const char *cursor = http_query(ctx, "cursor");
     char key[64], cid[64];
-    json_t *items = NULL, *ids, *item, *out;
+    json_t *items = NULL, *item, *out;
     int more = 0;
     size_t i;
 
@@ -390,12 +386,12 @@ static int list_cases(struct http_ctx *ctx)
             return -1;
         }
     }
-    if (case_store_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
+    /* One audit row per case shown (a list discloses each of them), written
+     * by the listing statement itself. */
+    if (case_store_list_audited(ctx->db, &q, ctx->request_id, &items, &more, &ctx->err) != 0)
         return -1;
+    ctx->audited = 1;
 
-    /* One audit row per case shown: a list discloses each of them. */
-    ids = json_array();
-    json_array_foreach(items, i, item) json_array_append(ids, json_object_get(item, "id"));
     out = json_object();
     if (more && json_array_size(items) > 0) {
         json_t *last = json_array_get(items, json_array_size(items) - 1);
@@ -408,18 +404,6 @@ static int list_cases(struct http_ctx *ctx)
     }
     json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
     json_object_set_new(out, "items", items);
-    for (i = 0; i < json_array_size(ids); i++) {
-        const char *cid_i = json_string_value(json_array_get(ids, i));
-        struct audit_entry e = {&ctx->who, ctx->request_id, "case.list", "case",
-                                cid_i,     cid_i,           "success",   200};
-        if (audit_record(ctx->db, &e, &ctx->err) != 0) {
-            json_decref(ids);
-            json_decref(out);
-            return -1;
-        }
-    }
-    ctx->audited = 1;
-    json_decref(ids);
     return http_reply_json(ctx, 200, out);
 }
 
