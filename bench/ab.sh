@@ -7,7 +7,9 @@
 #   e.g. bench/ab.sh /tmp/cso-bench.x get_case 64 3 \
 #          'before=/tmp/base/cso-server' 'after=build/cso-server' \
 #          'pool16=DB_POOL_SIZE=16 HTTP_THREADS=16 build/cso-server'
-# Prints one line per run and the median req/s and p99 per variant.
+# Prints one line per run and per variant the medians of req/s, p50, p99 and
+# the server's CPU time per request (user + system, from /proc/PID/stat): the
+# last is the figure that other load on the machine disturbs least.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORLD=$1 SCENARIO=$2 CONNS=$3 ROUNDS=$4
@@ -40,8 +42,11 @@ for round in $(seq "$ROUNDS"); do
     SERVER_PID=${out%% *}
     BENCH_LUA=$PWD/bench/lua wrk -t2 -c"$CONNS" -d"${WARMUP}s" --timeout 5s -s "bench/lua/$SCENARIO.lua" \
       "http://127.0.0.1:$PORT" -- "$WORLD/data/hs256" >/dev/null 2>&1 || true
+    cpu0=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
     r=$(BENCH_LUA=$PWD/bench/lua wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 5s -s "bench/lua/$SCENARIO.lua" \
       "http://127.0.0.1:$PORT" -- "$WORLD/data/hs256" | grep '^BENCH_RESULT' | cut -d' ' -f2-)
+    cpu1=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+    r=$(/usr/bin/python3 -c 'import json,sys,os; r=json.loads(sys.argv[1]); r["cpu_us_per_req"]=round((int(sys.argv[3])-int(sys.argv[2]))*1e6/os.sysconf("SC_CLK_TCK")/max(1,r["requests"]),1); print(json.dumps(r))' "$r" "$cpu0" "$cpu1")
     kill "$SERVER_PID"; while kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done; SERVER_PID=
     echo "$label $r" | tee -a "$OUT" | cut -c1-200
   done
@@ -56,6 +61,7 @@ for label, rs in runs.items():
     errs = sum(sum(r["errors"].values()) for r in rs)
     print(f"{label}: median {statistics.median(r['rps'] for r in rs):.0f} req/s, "
           f"p50 {statistics.median(r['p50_us'] for r in rs) / 1000:.2f} ms, "
-          f"p99 {statistics.median(r['p99_us'] for r in rs) / 1000:.2f} ms, errors {errs}, runs {len(rs)}")
+          f"p99 {statistics.median(r['p99_us'] for r in rs) / 1000:.2f} ms, "
+          f"server CPU {statistics.median(r['cpu_us_per_req'] for r in rs):.0f} us/request, errors {errs}, runs {len(rs)}")
 PY
 rm -f "$OUT"
