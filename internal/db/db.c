@@ -103,6 +103,14 @@ static PGconn *connect_one(struct db_pool *pool)
     return pg;
 }
 
+static void *connect_slot(void *arg)
+{
+    struct db_conn *c = arg;
+    c->pg = connect_one(c->pool);
+    c->broken = c->pg == NULL;
+    return NULL;
+}
+
 struct db_pool *db_pool_open(const struct db_pool_options *opts)
 {
     struct db_pool *pool = calloc(1, sizeof *pool);
@@ -131,14 +139,25 @@ struct db_pool *db_pool_open(const struct db_pool_options *opts)
     }
     for (i = 0; i < pool->size; i++) {
         pool->conns[i].pool = pool;
-        pool->conns[i].pg = connect_one(pool);
-        pool->conns[i].broken = pool->conns[i].pg == NULL;
-        if (!pool->conns[i].pg)
-            break; /* the rest reconnect lazily; no point waiting on each */
-    }
-    for (; i < pool->size; i++) {
-        pool->conns[i].pool = pool;
         pool->conns[i].broken = 1;
+    }
+    /* The first connection tells whether the database is there at all; the
+     * others then connect in parallel (each costs a TCP and SCRAM handshake
+     * and one prepare per statement: in series they made start-up grow with
+     * the pool). A database that is down leaves every slot to reconnect
+     * lazily. */
+    pool->conns[0].pg = connect_one(pool);
+    pool->conns[0].broken = pool->conns[0].pg == NULL;
+    if (pool->conns[0].pg && pool->size > 1) {
+        pthread_t *threads = calloc((size_t)pool->size, sizeof *threads);
+        int *started = calloc((size_t)pool->size, sizeof *started);
+        for (i = 1; threads && started && i < pool->size; i++)
+            started[i] = pthread_create(&threads[i], NULL, connect_slot, &pool->conns[i]) == 0;
+        for (i = 1; threads && started && i < pool->size; i++)
+            if (started[i])
+                pthread_join(threads[i], NULL);
+        free(threads);
+        free(started);
     }
     return pool;
 }
