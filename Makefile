@@ -17,7 +17,7 @@ MINT_SRC := cmd/mint-token/main.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 .PHONY: all deps build build-san run stop db-start db-stop db-reset migrate seed test unit lint-spec \
-        format format-check bench fuzz clean
+        format format-check bench soak fuzz clean
 
 all: build
 
@@ -78,6 +78,11 @@ format-check:
 
 bench: deps build
 	@bench/run.sh
+
+# Start-up, then the mixed scenario at 512 connections for 5 minutes: RSS at
+# start and end (bench/README.md).
+soak: deps build
+	@BENCH_SOAK_ONLY=1 bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

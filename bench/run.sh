@@ -6,13 +6,15 @@
 # realistic volume, starts the release build, drives the HTTP API with wrk and
 # Lua scripts sending signed JWTs for many subjects and roles, measures the
 # limit with pgbench on the same statements, the HTTP ceiling with nginx, and
-# writes bench/results/latest.md. Stops everything it started.
+# writes bench/results/bench-latest.md (soak-latest.md for make soak). Stops
+# everything it started.
 #
 # Settings (environment):
 #   BENCH_DURATION=10 BENCH_WARMUP=5      seconds per measurement
 #   BENCH_CONNECTIONS="16 64 512"         wrk connections (keep-alive)
 #   BENCH_SCENARIOS="get_case ..."        subset of bench/scenarios.txt (default: all)
-#   BENCH_SOAK=0|1 BENCH_SOAK_SECONDS=300 the soak (make soak sets BENCH_SOAK=1)
+#   BENCH_SOAK=0|1 BENCH_SOAK_SECONDS=300 add the soak (mixed, 512 connections)
+#   BENCH_SOAK_ONLY=1                     only start-up and the soak (make soak)
 #   BENCH_RS256=1                         also run GET /v1/cases/{id} with RS256 tokens
 #   BENCH_KEEP=1                          keep the temporary folder (logs, data)
 #   BENCH_SETUP_ONLY=1                    seed and mint only, keep the folder (for bench/ab.sh)
@@ -25,6 +27,8 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-5}
 CONNS=${BENCH_CONNECTIONS:-16 64 512}
 SOAK=${BENCH_SOAK:-0}
+SOAK_ONLY=${BENCH_SOAK_ONLY:-0}
+[ "$SOAK_ONLY" = 1 ] && SOAK=1
 SOAK_SECONDS=${BENCH_SOAK_SECONDS:-300}
 RS256=${BENCH_RS256:-1}
 export PG_FSYNC=${PG_FSYNC:-on} PG_SYNC_COMMIT=${PG_SYNC_COMMIT:-on}
@@ -296,6 +300,7 @@ PY
 )"
 
 # --- scenarios ------------------------------------------------------------------------
+[ "$SOAK_ONLY" = 1 ] && BENCH_SCENARIOS=soak-only RS256=0
 while IFS='|' read -r name route lua templates; do
   name=$(echo $name); route=$(echo $route); lua=$(echo $lua); templates=$(echo $templates)
   [ -z "$name" ] || [[ $name == \#* ]] && continue
@@ -354,8 +359,9 @@ open(sys.argv[1], "w").write("".join(json.dumps(r) + "\n" for r in recs))
 PY
 mkdir -p "$OUT_DIR"
 stamp=$(date -u +%Y%m%d-%H%M%S)
-cp "$RESULTS" "$OUT_DIR/$stamp.jsonl"
-/usr/bin/python3 bench/tools/report.py "$RESULTS" >"$OUT_DIR/latest.md"
-cp "$OUT_DIR/latest.md" "$OUT_DIR/$stamp.md"
-cat "$OUT_DIR/latest.md"
-log "wrote bench/results/latest.md and bench/results/$stamp.{md,jsonl}"
+kind=bench; [ "$SOAK_ONLY" = 1 ] && kind=soak
+cp "$RESULTS" "$OUT_DIR/$kind-$stamp.jsonl"
+/usr/bin/python3 bench/tools/report.py "$RESULTS" >"$OUT_DIR/$kind-latest.md"
+cp "$OUT_DIR/$kind-latest.md" "$OUT_DIR/$kind-$stamp.md"
+cat "$OUT_DIR/$kind-latest.md"
+log "wrote bench/results/$kind-latest.md and bench/results/$kind-$stamp.{md,jsonl}"
