@@ -268,21 +268,18 @@ run_scenario() { # name route lua templates alg
     r=$(run_wrk "http://127.0.0.1:$PORT" "$lua" "$c" "$TMP/data/${alg,,}" "$DURATION")
     record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(kind="service",scenario=sys.argv[2],alg=sys.argv[3],conns=int(sys.argv[4])); print(json.dumps(r))' "$r" "$name" "$alg" "$c")"
     log "  service: $(cut -c1-160 <<<"$r")"
-    if [ "$alg" = HS256 ] && [ "$templates" != "-" ]; then
-      if lim=$(run_pgbench "$name" "$c" "${tpls[@]}"); then
-        record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(kind="limit",scenario=sys.argv[2],conns=int(sys.argv[3])); print(json.dumps(r))' "$lim" "$name" "$c")"
-        log "  limit @$c: $lim"
+    [ "$alg" = HS256 ] && [ "$templates" != "-" ] || continue
+    # The limit right after the service, at the wrk concurrency and at the
+    # pool size, so that the machine's other load is as alike as it can be.
+    for lc in "$c" "$POOL"; do
+      if lim=$(run_pgbench "$name" "$lc" "${tpls[@]}"); then
+        record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(kind="limit",scenario=sys.argv[2],conns=int(sys.argv[3]),at=sys.argv[4]); print(json.dumps(r))' "$lim" "$name" "$c" "$([ "$lc" = "$c" ] && echo conns || echo pool)")"
+        log "  limit @$lc: $lim"
       else
-        log "  limit: n/a (see above)"
+        log "  limit @$lc: n/a (see above)"
       fi
-    fi
+    done
   done
-  if [ "$alg" = HS256 ] && [ "$templates" != "-" ]; then
-    if lim=$(run_pgbench "$name" "$POOL" "${tpls[@]}"); then
-      record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(kind="limit",scenario=sys.argv[2],conns="pool",pool=int(sys.argv[3])); print(json.dumps(r))' "$lim" "$name" "$POOL")"
-      log "  limit @pool ($POOL): $lim"
-    fi
-  fi
 }
 
 record "$(/usr/bin/python3 - "$DURATION" "$WARMUP" "$POOL" "$THREADS" "$PG_FSYNC" "$PG_SYNC_COMMIT" "$PG_MAX_CONNECTIONS" <<'PY'

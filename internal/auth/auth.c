@@ -127,6 +127,39 @@ static void cache_store(struct auth_verifier *v, const unsigned char digest[32],
     pthread_mutex_unlock(mu);
 }
 
+/* SHA-256 of the token with a per-thread digest context, reused: the cache
+ * lookup runs on every request and EVP_Digest allocates and frees one. The
+ * key's destructor frees a thread's context when the thread ends. */
+static pthread_key_t digest_key;
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
+
+static void free_digest_ctx(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void make_digest_key(void)
+{
+    pthread_key_create(&digest_key, free_digest_ctx);
+}
+
+static int token_digest(struct auth_verifier *v, const char *token, unsigned char out[32])
+{
+    EVP_MD_CTX *ctx;
+    unsigned int len = 0;
+    pthread_once(&digest_once, make_digest_key);
+    ctx = pthread_getspecific(digest_key);
+    if (!ctx) {
+        if (!(ctx = EVP_MD_CTX_new()))
+            return -1;
+        pthread_setspecific(digest_key, ctx);
+    }
+    if (EVP_DigestInit_ex2(ctx, v->sha256, NULL) != 1 ||
+        EVP_DigestUpdate(ctx, token, strlen(token)) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1)
+        return -1;
+    return len == 32 ? 0 : -1;
+}
+
 const char *role_name(enum role r)
 {
     switch (r) {
@@ -271,7 +304,6 @@ int auth_verify(struct auth_verifier *v, const char *token, long now, struct pri
     json_t *hdr = NULL, *claims = NULL;
     jwt_t *jwt = NULL;
     unsigned char digest[32];
-    unsigned int dlen = 0;
     int rc = -1;
 
     memset(out, 0, sizeof *out);
@@ -279,7 +311,8 @@ int auth_verify(struct auth_verifier *v, const char *token, long now, struct pri
         return fail(reason, rlen, "token missing");
     if (strlen(token) > AUTH_MAX_TOKEN_BYTES)
         return fail(reason, rlen, "token too long");
-    EVP_Digest(token, strlen(token), digest, &dlen, v->sha256, NULL);
+    if (token_digest(v, token, digest) != 0)
+        return fail(reason, rlen, "internal error");
     if (cache_lookup(v, digest, now, out))
         return 0;
     dot1 = strchr(token, '.');
