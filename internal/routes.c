@@ -2,9 +2,11 @@
 
 #include "audit/audit.h"
 #include "cases/case_access.h"
+#include "directory/directory.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
+#include "matching/matching.h"
 
 void routes_store_init(void)
 {
@@ -12,6 +14,8 @@ void routes_store_init(void)
     idempotency_store_init();
     events_store_init();
     case_access_store_init();
+    directory_init();
+    matching_init();
 }
 
 const struct http_route *const *routes_all(void)
@@ -21,6 +25,8 @@ const struct http_route *const *routes_all(void)
     if (!tables[0]) {
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
+        tables[n++] = directory_routes();
+        tables[n++] = matching_routes();
         tables[n] = NULL;
     }
     return tables;

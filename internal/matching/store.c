@@ -1,0 +1,265 @@
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../directory/geo_sql.h"
+
+#define W(x) MATCH_SQL_INT(x)
+
+/* ---- The in-network factor: the only SQL that knows the coverage module.
+ * A case's plan is the plan of its latest coverage check whose outcome was
+ * active (the coverage module's view case_latest_active_coverage, 005) and
+ * whose coverage has not ended; a plan's network is a set of institutions
+ * (coverage_plan_networks). No such check, or a check answered without a
+ * plan (a clearing house that reports no network), leaves the factor
+ * "unknown" (0 points, like out of network). */
+#define CASE_COVERAGE_JOIN                                                                         \
+    " LEFT JOIN case_latest_active_coverage cov ON cov.case_id = c.id"                             \
+    "   AND (cov.coverage_end IS NULL OR cov.coverage_end >= current_date)"
+#define INSTITUTION_NETWORK(plan, institution)                                                     \
+    "CASE WHEN " plan " IS NULL THEN 'unknown'"                                                    \
+    " WHEN EXISTS (SELECT 1 FROM coverage_plan_networks pn WHERE pn.plan_id = " plan               \
+    "   AND pn.institution_id = " institution ") THEN 'in_network'"                                \
+    " ELSE 'out_of_network' END"
+
+/* Institutions a specialist may be matched at. */
+// clang-format off
+#define MATCHABLE_INSTITUTION(i) \
+    i ".retired_at IS NULL AND " i ".patient_care" \
+    " AND " i ".nci_designation IS DISTINCT FROM 'basic_laboratory'"
+// clang-format on
+
+/* Ranking, best first; the same expression orders the LIMIT and the output. */
+#define MATCH_ORDER "score DESC, turnaround_days, km NULLS LAST, id"
+
+/* The statements read as SQL, one clause a line. */
+// clang-format off
+static const struct db_statement statements[] = {
+    {"match_criteria",
+     "SELECT c.cancer_type, ct.name AS cancer_type_name, ct.rare,"
+     " c.patient_lat IS NOT NULL AND c.patient_lon IS NOT NULL AS location_known,"
+     " c.telehealth_ok, c.max_travel_km, c.preferred_language,"
+     " array_to_json(c.languages) AS languages, cov.check_id AS coverage_check_id,"
+     " cov.plan_id IS NOT NULL AS network_known"
+     " FROM cases c JOIN cancer_types ct ON ct.code = c.cancer_type" CASE_COVERAGE_JOIN
+     " WHERE c.id = $1::uuid"},
+
+    /* c: the case (one row). inst: every matchable institution with its
+     * distance and network status, computed once per institution rather
+     * than per specialist. cand: the hard filters. scored: the points.
+     * top: the LIMIT. Display-only values (the matching language, the
+     * specialist summary) are computed for the top rows only. */
+    {"match_rank",
+     "WITH c AS MATERIALIZED ("
+     "  SELECT c.id, c.cancer_type, ct.rare, c.patient_lat AS lat, c.patient_lon AS lon,"
+     "   c.telehealth_ok, c.max_travel_km, c.preferred_language, c.languages, cov.plan_id"
+     "  FROM cases c JOIN cancer_types ct ON ct.code = c.cancer_type" CASE_COVERAGE_JOIN
+     "  WHERE c.id = $1::uuid),"
+     " inst AS MATERIALIZED ("
+     "  SELECT i.id, coalesce(i.nci_designation, 'none') AS designation,"
+     "   CASE WHEN c.lat IS NULL OR c.lon IS NULL OR i.latitude IS NULL OR i.longitude IS NULL"
+     "    THEN NULL ELSE " GEO_SQL_KM("c.lat", "c.lon", "i.latitude", "i.longitude") " END AS km,"
+     "   " INSTITUTION_NETWORK("c.plan_id", "i.id") " AS network"
+     "  FROM institutions i CROSS JOIN c WHERE " MATCHABLE_INSTITUTION("i") "),"
+     " cand AS ("
+     "  SELECT s.id, s.institution_id, s.turnaround_days, s.open_cases, s.capacity, s.languages,"
+     "   inst.designation, inst.km, inst.network, c.telehealth_ok AND s.telehealth AS remote"
+     "  FROM c"
+     "  JOIN specialist_cancer_types sct ON sct.cancer_type = c.cancer_type"
+     "  JOIN specialists s ON s.id = sct.specialist_id"
+     "  JOIN inst ON inst.id = s.institution_id"
+     "  WHERE s.retired_at IS NULL AND s.accepting AND s.open_cases < s.capacity"
+     "   AND ((c.telehealth_ok AND s.telehealth) OR c.max_travel_km IS NULL"
+     "        OR inst.km <= c.max_travel_km)),"
+     " scored AS ("
+     "  SELECT cand.*, p.*, p.p_nci + p.p_rare + p.p_network + p.p_distance + p.p_telehealth"
+     "   + p.p_language + p.p_turnaround + p.p_load AS score"
+     "  FROM cand CROSS JOIN c CROSS JOIN LATERAL (SELECT"
+     "   CASE cand.designation"
+     "    WHEN 'comprehensive' THEN " W(MATCH_POINTS_NCI_COMPREHENSIVE)
+     "    WHEN 'clinical' THEN " W(MATCH_POINTS_NCI_CLINICAL)
+     "    ELSE 0 END AS p_nci,"
+     "   CASE WHEN c.rare AND cand.designation = 'comprehensive'"
+     "    THEN " W(MATCH_POINTS_RARE_AT_COMPREHENSIVE) " ELSE 0 END AS p_rare,"
+     "   CASE WHEN cand.network = 'in_network' THEN " W(MATCH_POINTS_IN_NETWORK)
+     "    ELSE 0 END AS p_network,"
+     "   CASE WHEN cand.km IS NULL THEN 0"
+     "    WHEN cand.km <= " W(MATCH_KM_TIER1) " THEN " W(MATCH_POINTS_KM_TIER1)
+     "    WHEN cand.km <= " W(MATCH_KM_TIER2) " THEN " W(MATCH_POINTS_KM_TIER2)
+     "    WHEN cand.km <= " W(MATCH_KM_TIER3) " THEN " W(MATCH_POINTS_KM_TIER3)
+     "    WHEN cand.km <= " W(MATCH_KM_TIER4) " THEN " W(MATCH_POINTS_KM_TIER4)
+     "    ELSE 0 END AS p_distance,"
+     "   CASE WHEN cand.remote THEN " W(MATCH_POINTS_TELEHEALTH) " ELSE 0 END AS p_telehealth,"
+     "   CASE WHEN c.preferred_language = ANY (cand.languages)"
+     "    THEN " W(MATCH_POINTS_LANGUAGE_PREFERRED)
+     "    WHEN cand.languages && c.languages THEN " W(MATCH_POINTS_LANGUAGE_SPOKEN)
+     "    ELSE 0 END AS p_language,"
+     "   CASE WHEN cand.turnaround_days <= " W(MATCH_DAYS_TIER1) " THEN " W(MATCH_POINTS_DAYS_TIER1)
+     "    WHEN cand.turnaround_days <= " W(MATCH_DAYS_TIER2) " THEN " W(MATCH_POINTS_DAYS_TIER2)
+     "    WHEN cand.turnaround_days <= " W(MATCH_DAYS_TIER3) " THEN " W(MATCH_POINTS_DAYS_TIER3)
+     "    ELSE 0 END AS p_turnaround,"
+     "   CASE WHEN cand.open_cases * 100 < cand.capacity * " W(MATCH_LOAD_TIER1_PERCENT)
+     "    THEN " W(MATCH_POINTS_LOAD_TIER1)
+     "    WHEN cand.open_cases * 100 < cand.capacity * " W(MATCH_LOAD_TIER2_PERCENT)
+     "    THEN " W(MATCH_POINTS_LOAD_TIER2)
+     "    ELSE 0 END AS p_load) p),"
+     " top AS (SELECT * FROM scored ORDER BY " MATCH_ORDER " LIMIT $2::int)"
+     " SELECT top.id, top.designation, top.network, top.km, top.remote, top.turnaround_days,"
+     "  top.open_cases, top.capacity, top.score,"
+     "  (c.rare AND top.designation = 'comprehensive') AS rare_at_comprehensive,"
+     "  top.p_nci, top.p_rare, top.p_network, top.p_distance, top.p_telehealth, top.p_language,"
+     "  top.p_turnaround, top.p_load,"
+     "  CASE WHEN c.preferred_language = ANY (s.languages) THEN c.preferred_language"
+     "   ELSE (SELECT l FROM unnest(c.languages) l WHERE l = ANY (s.languages) ORDER BY l LIMIT 1)"
+     "  END AS language,"
+     "  json_build_object('id', s.id, 'name', s.name, 'specialty', s.specialty,"
+     "   'languages', s.languages, 'telehealth', s.telehealth,"
+     "   'turnaround_days', s.turnaround_days,"
+     "   'institution', json_build_object('id', i.id, 'name', i.name, 'city', i.city,"
+     "    'state', i.state, 'nci_designation', i.nci_designation)) AS specialist"
+     " FROM top JOIN specialists s ON s.id = top.id JOIN institutions i ON i.id = top.institution_id"
+     " CROSS JOIN c"
+     " ORDER BY " MATCH_ORDER},
+
+    {"match_shortfall",
+     "SELECT count(*) AS reviewers,"
+     " count(*) FILTER (WHERE s.accepting AND s.open_cases < s.capacity) AS available"
+     " FROM cases c"
+     " JOIN specialist_cancer_types sct ON sct.cancer_type = c.cancer_type"
+     " JOIN specialists s ON s.id = sct.specialist_id"
+     " JOIN institutions i ON i.id = s.institution_id"
+     " WHERE c.id = $1::uuid AND s.retired_at IS NULL AND " MATCHABLE_INSTITUTION("i")},
+    {NULL, NULL},
+};
+// clang-format on
+
+void matching_store_init(void)
+{
+    db_register(statements);
+}
+
+static json_t *json_column(const PGresult *res, int row, const char *column)
+{
+    const char *v = db_value(res, row, column);
+    return v ? json_loads(v, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+int matching_criteria(struct db_conn *conn, const char *case_id, struct match_criteria *out,
+                      struct app_error *err)
+{
+    const char *params[1] = {case_id};
+    PGresult *res = db_exec(conn, "match_criteria", 1, params, err);
+    const char *v;
+    json_t *languages;
+
+    memset(out, 0, sizeof *out);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return 0;
+    }
+    out->telehealth_ok = db_bool(res, 0, "telehealth_ok");
+    out->location_known = db_bool(res, 0, "location_known");
+    v = db_value(res, 0, "max_travel_km");
+    out->has_travel_limit = v != NULL;
+    out->max_travel_km = v ? atoi(v) : 0;
+    snprintf(out->cancer_type_name, sizeof out->cancer_type_name, "%s",
+             db_value(res, 0, "cancer_type_name"));
+    languages = json_column(res, 0, "languages");
+    v = db_value(res, 0, "coverage_check_id");
+    out->json = json_pack(
+        "{s:s,s:s,s:b,s:b,s:o,s:b,s:s,s:o,s:o,s:b}", "cancer_type", db_value(res, 0, "cancer_type"),
+        "cancer_type_name", out->cancer_type_name, "rare", db_bool(res, 0, "rare"), "telehealth_ok",
+        out->telehealth_ok, "max_travel_km",
+        out->has_travel_limit ? json_integer(out->max_travel_km) : json_null(),
+        "patient_location_known", out->location_known, "preferred_language",
+        db_value(res, 0, "preferred_language"), "languages", languages ? languages : json_array(),
+        "coverage_check_id", v ? json_string(v) : json_null(), "network_known",
+        db_bool(res, 0, "network_known"));
+    PQclear(res);
+    return out->json ? 0 : app_error_internal(err);
+}
+
+static int int_column(const PGresult *res, int row, const char *column)
+{
+    const char *v = db_value(res, row, column);
+    return v ? atoi(v) : 0;
+}
+
+int matching_rank(struct db_conn *conn, const char *case_id, int limit,
+                  struct match_candidate **out, int *count, struct app_error *err)
+{
+    static const char *const point_columns[MATCH_FACTOR_COUNT] = {
+        "p_nci",        "p_rare",     "p_network",    "p_distance",
+        "p_telehealth", "p_language", "p_turnaround", "p_load",
+    };
+    char limit_s[16];
+    const char *params[2] = {case_id, limit_s};
+    PGresult *res;
+    int i, n;
+
+    *out = NULL;
+    *count = 0;
+    snprintf(limit_s, sizeof limit_s, "%d", limit);
+    if (!(res = db_exec(conn, "match_rank", 2, params, err)))
+        return -1;
+    n = PQntuples(res);
+    if (n > 0 && !(*out = calloc((size_t)n, sizeof **out))) {
+        PQclear(res);
+        return app_error_internal(err);
+    }
+    for (i = 0; i < n; i++) {
+        struct match_candidate *c = &(*out)[i];
+        const char *km = db_value(res, i, "km"), *lang = db_value(res, i, "language");
+        snprintf(c->row.designation, sizeof c->row.designation, "%s",
+                 db_value(res, i, "designation"));
+        snprintf(c->row.network, sizeof c->row.network, "%s", db_value(res, i, "network"));
+        snprintf(c->row.language, sizeof c->row.language, "%s", lang ? lang : "");
+        c->row.rare_at_comprehensive = db_bool(res, i, "rare_at_comprehensive");
+        c->row.distance_known = km != NULL;
+        c->row.distance_km = km ? strtod(km, NULL) : 0;
+        c->row.telehealth = db_bool(res, i, "remote");
+        c->row.turnaround_days = int_column(res, i, "turnaround_days");
+        c->row.open_cases = int_column(res, i, "open_cases");
+        c->row.capacity = int_column(res, i, "capacity");
+        for (int f = 0; f < MATCH_FACTOR_COUNT; f++)
+            c->row.points[f] = int_column(res, i, point_columns[f]);
+        c->specialist = json_column(res, i, "specialist");
+        /* The database ordered by its own sum; a difference would mean the
+         * reasons do not explain the order, which must never be served. */
+        if (!c->specialist || match_score(&c->row) != int_column(res, i, "score")) {
+            *count = i + 1;
+            PQclear(res);
+            matching_candidates_free(*out, *count);
+            *out = NULL;
+            *count = 0;
+            return app_error_internal(err);
+        }
+    }
+    *count = n;
+    PQclear(res);
+    return 0;
+}
+
+void matching_candidates_free(struct match_candidate *list, int count)
+{
+    for (int i = 0; i < count; i++)
+        json_decref(list[i].specialist);
+    free(list);
+}
+
+int matching_shortfall(struct db_conn *conn, const char *case_id, struct match_shortfall *out,
+                       struct app_error *err)
+{
+    const char *params[1] = {case_id};
+    PGresult *res = db_exec(conn, "match_shortfall", 1, params, err);
+    if (!res)
+        return -1;
+    out->reviewers = strtol(db_value(res, 0, "reviewers"), NULL, 10);
+    out->available = strtol(db_value(res, 0, "available"), NULL, 10);
+    PQclear(res);
+    return 0;
+}
