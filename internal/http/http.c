@@ -144,7 +144,7 @@ void http_set_header(struct http_ctx *ctx, const char *name, const char *value)
 int http_reply_json(struct http_ctx *ctx, int status, json_t *body)
 {
     if (body) {
-        char *s = json_dumps(body, JSON_COMPACT);
+        char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
         ulfius_set_string_body_response(ctx->res, (unsigned)status, s ? s : "{}");
         u_map_put(ctx->res->map_header, "Content-Type", "application/json");
         free(s);
