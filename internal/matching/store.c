@@ -54,7 +54,11 @@ static const struct db_statement statements[] = {
     {"match_rank",
      "WITH c AS MATERIALIZED ("
      "  SELECT c.id, c.cancer_type, ct.rare, c.patient_lat AS lat, c.patient_lon AS lon,"
-     "   c.telehealth_ok, c.max_travel_km, c.preferred_language, c.languages, cov.plan_id"
+     "   c.telehealth_ok, c.max_travel_km, cov.plan_id,"
+     /* language tags (pt-BR) compare by their primary subtag (pt), as
+      * specialists list ISO 639 codes */
+     "   split_part(lower(c.preferred_language), '-', 1) AS preferred_language,"
+     "   ARRAY(SELECT DISTINCT split_part(lower(l), '-', 1) FROM unnest(c.languages) l) AS languages"
      "  FROM cases c JOIN cancer_types ct ON ct.code = c.cancer_type" CASE_COVERAGE_JOIN
      "  WHERE c.id = $1::uuid),"
      " inst AS MATERIALIZED ("
