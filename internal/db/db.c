@@ -83,6 +83,17 @@ static PGconn *connect_one(struct db_pool *pool)
     return pg;
 }
 
+/* An idle connection the server closed (restart, failover, idle timeout)
+ * is only noticed by reading from it. PQconsumeInput reads without
+ * blocking: the first read takes the server's "terminating connection"
+ * message, the second meets the end of the stream and marks the connection
+ * bad. A healthy idle connection has nothing to read and stays OK. Replacing
+ * a dead connection here spares the request that would borrow it a 503. */
+static int idle_connection_alive(PGconn *pg)
+{
+    return PQconsumeInput(pg) && PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK;
+}
+
 struct db_pool *db_pool_open(const struct db_pool_options *opts)
 {
     struct db_pool *pool = calloc(1, sizeof *pool);
@@ -187,7 +198,7 @@ struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
     c->in_use = 1;
     pthread_mutex_unlock(&pool->mu);
 
-    if (c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    if (c->broken || !idle_connection_alive(c->pg)) {
         if (c->pg)
             PQfinish(c->pg);
         c->pg = connect_one(pool);

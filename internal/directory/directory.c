@@ -227,18 +227,13 @@ static int retire_entry(struct http_ctx *ctx, const struct kind_info *k)
     struct db_conn *conn;
     json_t *current = NULL;
     int version = 0, retired = 0, active = 0, rc = -1;
-    char etag[24];
-
     if (!id || !(conn = http_db(ctx)) || db_begin(conn, &ctx->err) != 0)
         return -1;
     if (directory_lock(conn, k->kind, id, &current, &version, &retired, &active, &ctx->err) != 0)
         return -1;
     if (!current)
         return app_error_not_found(&ctx->err, k->what);
-    snprintf(etag, sizeof etag, "\"%d\"", version);
-    /* If-Match is optional here: retiring twice is refused anyway. */
-    if (http_header(ctx, "If-Match") && http_require_if_match(ctx, etag) != 0)
-        goto done;
+    /* No If-Match: retiring is one-way and a second retire is refused. */
     if (retired) {
         app_error_conflict(&ctx->err, "This %s is already retired.", k->resource);
         goto done;

@@ -151,7 +151,8 @@ FROM gen_specialists s
 CROSS JOIN payers p
 WHERE p.name IN (SELECT name FROM seed_payers)
   AND pg_temp.rnd(s.n || ':payer:' || p.name) <
-      CASE p.kind WHEN 'medicare' THEN 0.95 WHEN 'self_pay' THEN 0.98 WHEN 'medicaid' THEN 0.6 ELSE 0.7 END
+      CASE p.kind WHEN 'medicare' THEN 0.95 WHEN 'self_pay' THEN 0.98 WHEN 'medicaid' THEN 0.6
+                  WHEN 'employer' THEN 0.5 ELSE 0.7 END
 ON CONFLICT DO NOTHING;
 
 -- Every cancer type must have reviewers, or matching has nothing to rank.

@@ -29,28 +29,30 @@ INSERT INTO seed_hospitals VALUES
     ('Tidewater General Hospital', 'Norfolk', 'VA', 36.847, -76.285),
     ('Sandhill Community Hospital', 'Lubbock', 'TX', 33.578, -101.855);
 
-INSERT INTO institutions (name, city, state, nci_designation, latitude, longitude, patient_care)
-SELECT name, city, state, NULL, latitude, longitude, true FROM seed_hospitals
+-- Ids are derived from the name so that documentation examples can name
+-- a hospital that exists in every freshly seeded database.
+INSERT INTO institutions (id, name, city, state, nci_designation, latitude, longitude, patient_care)
+SELECT md5('cso-dev-institution-' || name)::uuid, name, city, state, NULL, latitude, longitude, true
+FROM seed_hospitals
 ON CONFLICT (name, city, state) DO UPDATE SET latitude = EXCLUDED.latitude,
     longitude = EXCLUDED.longitude
 WHERE (institutions.latitude, institutions.longitude)
       IS DISTINCT FROM (EXCLUDED.latitude, EXCLUDED.longitude);
 
--- Payers the fictional specialists accept. Names that another seed already
--- created are kept as they are.
-CREATE TEMP TABLE seed_payers (name text, kind text);
+-- Payers the fictional specialists accept: the development payers of the
+-- coverage seed (02_coverage.sql), by the same names, so that either seed
+-- can run first; names that exist already are left as they are.
+CREATE TEMP TABLE seed_payers (name text, kind text, adapter text);
 INSERT INTO seed_payers VALUES
-    ('Medicare', 'medicare'),
-    ('Medicaid', 'medicaid'),
-    ('Aetna', 'commercial'),
-    ('Blue Cross Blue Shield', 'commercial'),
-    ('Cigna', 'commercial'),
-    ('UnitedHealthcare', 'commercial'),
-    ('Humana', 'commercial'),
-    ('Self-pay', 'self_pay');
+    ('Blue Summit Health', 'commercial', 'stub'),
+    ('Northwind Health Plans', 'commercial', 'stub'),
+    ('Medicare (Original, Part B)', 'medicare', 'stub'),
+    ('Sunrise Health Medicaid', 'medicaid', 'stub'),
+    ('Acme Manufacturing Employee Health Plan', 'employer', 'stub'),
+    ('Self-pay', 'self_pay', 'none');
 
 INSERT INTO payers (name, kind, adapter)
-SELECT name, kind, 'stub' FROM seed_payers
+SELECT name, kind, adapter FROM seed_payers
 ON CONFLICT (name) DO NOTHING;
 
 \ir ../generate/directory.sql
