@@ -294,6 +294,7 @@ def institution_patch_needs_if_match_and_bumps_the_etag():
                                  headers={"If-Match": '"2"'}), 400)
     assert {e["field"] for e in p["errors"]} >= {"id"}
     expect_problem(api.patch(path, ADMIN, {"state": "XX"}, headers={"If-Match": '"2"'}), 400)
+    expect_problem(api.patch(path, ADMIN, {}, headers={"If-Match": '"2"'}), 400)
     assert expect(api.get(path, ADMIN), 200).json["city"] == "Ely"
     assert count("audit_events", f"resource_id = '{inst['id']}' AND action = 'institution.update'") == 1
     # a new designation without patient_care takes that designation's default

@@ -182,6 +182,9 @@ static int patch_entry(struct http_ctx *ctx, const struct kind_info *k)
 
     if (!id || validate_object(ctx->body, k->fields, "", 1, &ctx->err) != 0)
         return -1;
+    if (json_object_size(ctx->body) == 0)
+        return app_error_bad_request(&ctx->err,
+                                     "The patch changes nothing; send the members to change.");
     if (!(conn = http_db(ctx)) || db_begin(conn, &ctx->err) != 0)
         return -1;
     if (directory_lock(conn, k->kind, id, &current, &version, &retired, &active, &ctx->err) != 0)
