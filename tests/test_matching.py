@@ -380,3 +380,4 @@ def matching_follows_case_changes():
     expect(api.patch(f"/v1/cases/{case_id}", tok, change, headers={"If-Match": r.headers["etag"]}), 200)
     after = matches(case_id, tok)
     assert after["items"] == [] and after["no_match_reason"]["code"] == "outside_travel_limit"
+

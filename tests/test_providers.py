@@ -8,7 +8,7 @@ import uuid
 
 from lib.directory import (ADMIN, all_pages, institution_body, new_institution, new_specialist,
                            payer_ids, q, specialist_body)
-from lib.harness import ROOT, api, count, expect, expect_problem, sql, test, token
+from lib.harness import ROOT, api, count, expect, expect_problem, sql, sql_as_app, test, token
 
 
 def km(lat1, lon1, lat2, lon2):
@@ -442,3 +442,23 @@ def idempotent_retry_creates_one_specialist():
     b = expect(api.post("/v1/specialists", ADMIN, body, headers=key), 201)
     assert b.headers.get("idempotent-replayed") == "true" and b.json["id"] == a["id"]
     assert count("specialists", f"name = '{body['name']}'") == 1
+
+
+@test
+def the_matching_read_model_always_equals_the_directory():
+    # runs last: the directory and matching tests created, changed, filled
+    # up and retired specialists and replaced their cancer types
+    truth = ("SELECT t.cancer_type, s.id, s.institution_id, s.telehealth, s.turnaround_days,"
+             " s.open_cases, s.capacity, s.languages FROM specialists s"
+             " JOIN specialist_cancer_types t ON t.specialist_id = s.id"
+             " WHERE s.retired_at IS NULL AND s.accepting AND s.open_cases < s.capacity")
+    model = ("SELECT cancer_type, specialist_id, institution_id, telehealth, turnaround_days,"
+             " open_cases, capacity, languages FROM specialist_matching")
+    assert sql(f"SELECT count(*) FROM (({truth}) EXCEPT ({model})) x") == [["0"]]
+    assert sql(f"SELECT count(*) FROM (({model}) EXCEPT ({truth})) x") == [["0"]]
+    assert int(sql("SELECT count(*) FROM specialist_matching")[0][0]) > 500
+    # only the triggers write it: the service role can read it, not change it
+    rc, err = sql_as_app("DELETE FROM specialist_matching")
+    assert rc != 0 and "permission denied" in err, err
+    rc, err = sql_as_app("SELECT count(*) FROM specialist_matching")
+    assert rc == 0, err

@@ -48,7 +48,9 @@ static const struct db_statement statements[] = {
 
     /* c: the case (one row). inst: every matchable institution with its
      * distance and network status, computed once per institution rather
-     * than per specialist. cand: the hard filters. scored: the points.
+     * than per specialist. cand: the hard filters; specialist_matching (006)
+     * holds only matchable specialists, one row per cancer type, read as
+     * one index-only range. scored: the points.
      * top: the LIMIT. Display-only values (the matching language, the
      * specialist summary) are computed for the top rows only. */
     {"match_rank",
@@ -68,15 +70,14 @@ static const struct db_statement statements[] = {
      "   " INSTITUTION_NETWORK("c.plan_id", "i.id") " AS network"
      "  FROM institutions i CROSS JOIN c WHERE " MATCHABLE_INSTITUTION("i") "),"
      " cand AS ("
-     "  SELECT s.id, s.institution_id, s.turnaround_days, s.open_cases, s.capacity, s.languages,"
-     "   inst.designation, inst.km, inst.network, c.telehealth_ok AND s.telehealth AS remote"
+     "  SELECT m.specialist_id AS id, m.institution_id, m.turnaround_days, m.open_cases,"
+     "   m.capacity, m.languages, inst.designation, inst.km, inst.network,"
+     "   c.telehealth_ok AND m.telehealth AS remote"
      "  FROM c"
-     "  JOIN specialist_cancer_types sct ON sct.cancer_type = c.cancer_type"
-     "  JOIN specialists s ON s.id = sct.specialist_id"
-     "  JOIN inst ON inst.id = s.institution_id"
-     "  WHERE s.retired_at IS NULL AND s.accepting AND s.open_cases < s.capacity"
-     "   AND ((c.telehealth_ok AND s.telehealth) OR c.max_travel_km IS NULL"
-     "        OR inst.km <= c.max_travel_km)),"
+     "  JOIN specialist_matching m ON m.cancer_type = c.cancer_type"
+     "  JOIN inst ON inst.id = m.institution_id"
+     "  WHERE (c.telehealth_ok AND m.telehealth) OR c.max_travel_km IS NULL"
+     "   OR inst.km <= c.max_travel_km),"
      " scored AS ("
      "  SELECT cand.*, p.*, p.p_nci + p.p_rare + p.p_network + p.p_distance + p.p_telehealth"
      "   + p.p_language + p.p_turnaround + p.p_load AS score"
