@@ -9,7 +9,6 @@
 #include "store.h"
 
 #define MATCH_DEFAULT_LIMIT 10
-#define MATCH_MAX_LIMIT 50
 
 void matching_init(void)
 {
@@ -66,14 +65,10 @@ static int get_matches(struct http_ctx *ctx)
         return -1;
     if (!(conn = http_db(ctx)) || case_access(conn, &ctx->who, case_id, 0, &ref, &ctx->err) != 0)
         return -1;
-    if (matching_criteria(conn, case_id, &crit, &ctx->err) != 0)
+    if (matching_rank(conn, case_id, limit, &crit, &cands, &n, &ctx->err) != 0)
         return -1;
     if (!crit.json)
         return app_error_not_found(&ctx->err, "case");
-    if (matching_rank(conn, case_id, limit, &cands, &n, &ctx->err) != 0) {
-        json_decref(crit.json);
-        return -1;
-    }
     items = json_array();
     for (i = 0; i < n; i++) {
         struct match_candidate *c = &cands[i];

@@ -37,26 +37,25 @@
 /* The statements read as SQL, one clause a line. */
 // clang-format off
 static const struct db_statement statements[] = {
-    {"match_criteria",
-     "SELECT c.cancer_type, ct.name AS cancer_type_name, ct.rare,"
-     " c.patient_lat IS NOT NULL AND c.patient_lon IS NOT NULL AS location_known,"
-     " c.telehealth_ok, c.max_travel_km, c.preferred_language,"
-     " array_to_json(c.languages) AS languages, cov.check_id AS coverage_check_id,"
-     " cov.plan_id IS NOT NULL AS network_known"
-     " FROM cases c JOIN cancer_types ct ON ct.code = c.cancer_type" CASE_COVERAGE_JOIN
-     " WHERE c.id = $1::uuid"},
-
-    /* c: the case (one row). inst: every matchable institution with its
-     * distance and network status, computed once per institution rather
-     * than per specialist. cand: the hard filters; specialist_matching (006)
-     * holds only matchable specialists, one row per cancer type, read as
-     * one index-only range. scored: the points.
-     * top: the LIMIT. Display-only values (the matching language, the
-     * specialist summary) are computed for the top rows only. */
+    /* c: the case (one row). inst: every matchable institution with what
+     * depends on the institution alone (designation, distance, network,
+     * travel limit) and those points, computed once per institution rather
+     * than per specialist. scored: the candidates from specialist_matching
+     * (006: only matchable specialists, one row per cancer type, read as one
+     * index-only range) that pass the travel filter, with the specialist's
+     * points. top: always the best MATCH_MAX_LIMIT, so that no parameter
+     * changes the plan's estimates and PostgreSQL settles on one generic
+     * plan instead of planning this statement on every request; the caller
+     * keeps the first `limit`. Display-only values (the matching language,
+     * the specialist summary) are computed for the top rows only. */
     {"match_rank",
      "WITH c AS MATERIALIZED ("
-     "  SELECT c.id, c.cancer_type, ct.rare, c.patient_lat AS lat, c.patient_lon AS lon,"
-     "   c.telehealth_ok, c.max_travel_km, cov.plan_id,"
+     "  SELECT c.id, c.cancer_type, ct.name AS cancer_type_name, ct.rare,"
+     "   c.patient_lat AS lat, c.patient_lon AS lon,"
+     "   c.patient_lat IS NOT NULL AND c.patient_lon IS NOT NULL AS location_known,"
+     "   c.telehealth_ok, c.max_travel_km, cov.check_id AS coverage_check_id, cov.plan_id,"
+     "   c.preferred_language AS preferred_language_tag,"
+     "   array_to_json(c.languages) AS languages_json,"
      /* language tags (pt-BR) compare by their primary subtag (pt), as
       * specialists list ISO 639 codes */
      "   split_part(lower(c.preferred_language), '-', 1) AS preferred_language,"
@@ -64,58 +63,61 @@ static const struct db_statement statements[] = {
      "  FROM cases c JOIN cancer_types ct ON ct.code = c.cancer_type" CASE_COVERAGE_JOIN
      "  WHERE c.id = $1::uuid),"
      " inst AS MATERIALIZED ("
-     "  SELECT i.id, coalesce(i.nci_designation, 'none') AS designation,"
+     "  SELECT i.id, d.designation, d.km, d.network,"
+     "   c.max_travel_km IS NULL OR d.km <= c.max_travel_km AS within_travel,"
+     "   p.*, p.p_nci + p.p_rare + p.p_network + p.p_distance AS points"
+     "  FROM institutions i CROSS JOIN c"
+     "  CROSS JOIN LATERAL (SELECT coalesce(i.nci_designation, 'none') AS designation,"
      "   CASE WHEN c.lat IS NULL OR c.lon IS NULL OR i.latitude IS NULL OR i.longitude IS NULL"
      "    THEN NULL ELSE " GEO_SQL_KM("c.lat", "c.lon", "i.latitude", "i.longitude") " END AS km,"
-     "   " INSTITUTION_NETWORK("c.plan_id", "i.id") " AS network"
-     "  FROM institutions i CROSS JOIN c WHERE " MATCHABLE_INSTITUTION("i") "),"
-     " cand AS ("
-     "  SELECT m.specialist_id AS id, m.institution_id, m.turnaround_days, m.open_cases,"
-     "   m.capacity, m.languages, inst.designation, inst.km, inst.network,"
-     "   c.telehealth_ok AND m.telehealth AS remote"
-     "  FROM c"
-     "  JOIN specialist_matching m ON m.cancer_type = c.cancer_type"
-     "  JOIN inst ON inst.id = m.institution_id"
-     "  WHERE (c.telehealth_ok AND m.telehealth) OR c.max_travel_km IS NULL"
-     "   OR inst.km <= c.max_travel_km),"
-     " scored AS ("
-     "  SELECT cand.*, p.*, p.p_nci + p.p_rare + p.p_network + p.p_distance + p.p_telehealth"
-     "   + p.p_language + p.p_turnaround + p.p_load AS score"
-     "  FROM cand CROSS JOIN c CROSS JOIN LATERAL (SELECT"
-     "   CASE cand.designation"
+     "   " INSTITUTION_NETWORK("c.plan_id", "i.id") " AS network) d"
+     "  CROSS JOIN LATERAL (SELECT"
+     "   CASE d.designation"
      "    WHEN 'comprehensive' THEN " W(MATCH_POINTS_NCI_COMPREHENSIVE)
      "    WHEN 'clinical' THEN " W(MATCH_POINTS_NCI_CLINICAL)
      "    ELSE 0 END AS p_nci,"
-     "   CASE WHEN c.rare AND cand.designation = 'comprehensive'"
+     "   CASE WHEN c.rare AND d.designation = 'comprehensive'"
      "    THEN " W(MATCH_POINTS_RARE_AT_COMPREHENSIVE) " ELSE 0 END AS p_rare,"
-     "   CASE WHEN cand.network = 'in_network' THEN " W(MATCH_POINTS_IN_NETWORK)
+     "   CASE WHEN d.network = 'in_network' THEN " W(MATCH_POINTS_IN_NETWORK)
      "    ELSE 0 END AS p_network,"
-     "   CASE WHEN cand.km IS NULL THEN 0"
-     "    WHEN cand.km <= " W(MATCH_KM_TIER1) " THEN " W(MATCH_POINTS_KM_TIER1)
-     "    WHEN cand.km <= " W(MATCH_KM_TIER2) " THEN " W(MATCH_POINTS_KM_TIER2)
-     "    WHEN cand.km <= " W(MATCH_KM_TIER3) " THEN " W(MATCH_POINTS_KM_TIER3)
-     "    WHEN cand.km <= " W(MATCH_KM_TIER4) " THEN " W(MATCH_POINTS_KM_TIER4)
-     "    ELSE 0 END AS p_distance,"
-     "   CASE WHEN cand.remote THEN " W(MATCH_POINTS_TELEHEALTH) " ELSE 0 END AS p_telehealth,"
-     "   CASE WHEN c.preferred_language = ANY (cand.languages)"
+     "   CASE WHEN d.km IS NULL THEN 0"
+     "    WHEN d.km <= " W(MATCH_KM_TIER1) " THEN " W(MATCH_POINTS_KM_TIER1)
+     "    WHEN d.km <= " W(MATCH_KM_TIER2) " THEN " W(MATCH_POINTS_KM_TIER2)
+     "    WHEN d.km <= " W(MATCH_KM_TIER3) " THEN " W(MATCH_POINTS_KM_TIER3)
+     "    WHEN d.km <= " W(MATCH_KM_TIER4) " THEN " W(MATCH_POINTS_KM_TIER4)
+     "    ELSE 0 END AS p_distance) p"
+     "  WHERE " MATCHABLE_INSTITUTION("i") "),"
+     " scored AS ("
+     "  SELECT m.specialist_id AS id, m.institution_id, m.turnaround_days, m.open_cases,"
+     "   m.capacity, inst.km, c.telehealth_ok AND m.telehealth AS remote, p.*,"
+     "   inst.points + p.p_telehealth + p.p_language + p.p_turnaround + p.p_load AS score"
+     "  FROM c"
+     "  JOIN specialist_matching m ON m.cancer_type = c.cancer_type"
+     "  JOIN inst ON inst.id = m.institution_id"
+     "  CROSS JOIN LATERAL (SELECT"
+     "   CASE WHEN c.telehealth_ok AND m.telehealth THEN " W(MATCH_POINTS_TELEHEALTH)
+     "    ELSE 0 END AS p_telehealth,"
+     "   CASE WHEN c.preferred_language = ANY (m.languages)"
      "    THEN " W(MATCH_POINTS_LANGUAGE_PREFERRED)
-     "    WHEN cand.languages && c.languages THEN " W(MATCH_POINTS_LANGUAGE_SPOKEN)
+     "    WHEN m.languages && c.languages THEN " W(MATCH_POINTS_LANGUAGE_SPOKEN)
      "    ELSE 0 END AS p_language,"
-     "   CASE WHEN cand.turnaround_days <= " W(MATCH_DAYS_TIER1) " THEN " W(MATCH_POINTS_DAYS_TIER1)
-     "    WHEN cand.turnaround_days <= " W(MATCH_DAYS_TIER2) " THEN " W(MATCH_POINTS_DAYS_TIER2)
-     "    WHEN cand.turnaround_days <= " W(MATCH_DAYS_TIER3) " THEN " W(MATCH_POINTS_DAYS_TIER3)
+     "   CASE WHEN m.turnaround_days <= " W(MATCH_DAYS_TIER1) " THEN " W(MATCH_POINTS_DAYS_TIER1)
+     "    WHEN m.turnaround_days <= " W(MATCH_DAYS_TIER2) " THEN " W(MATCH_POINTS_DAYS_TIER2)
+     "    WHEN m.turnaround_days <= " W(MATCH_DAYS_TIER3) " THEN " W(MATCH_POINTS_DAYS_TIER3)
      "    ELSE 0 END AS p_turnaround,"
-     "   CASE WHEN cand.open_cases * 100 < cand.capacity * " W(MATCH_LOAD_TIER1_PERCENT)
+     "   CASE WHEN m.open_cases * 100 < m.capacity * " W(MATCH_LOAD_TIER1_PERCENT)
      "    THEN " W(MATCH_POINTS_LOAD_TIER1)
-     "    WHEN cand.open_cases * 100 < cand.capacity * " W(MATCH_LOAD_TIER2_PERCENT)
+     "    WHEN m.open_cases * 100 < m.capacity * " W(MATCH_LOAD_TIER2_PERCENT)
      "    THEN " W(MATCH_POINTS_LOAD_TIER2)
-     "    ELSE 0 END AS p_load) p),"
-     " top AS (SELECT * FROM scored ORDER BY " MATCH_ORDER " LIMIT $2::int)"
-     " SELECT top.id, top.designation, top.network, top.km, top.remote, top.turnaround_days,"
+     "    ELSE 0 END AS p_load) p"
+     "  WHERE inst.within_travel OR (c.telehealth_ok AND m.telehealth)),"
+     " top AS (SELECT * FROM scored ORDER BY " MATCH_ORDER " LIMIT " W(MATCH_MAX_LIMIT) "),"
+     " ranked AS ("
+     "  SELECT top.id, inst.designation, inst.network, top.km, top.remote, top.turnaround_days,"
      "  top.open_cases, top.capacity, top.score,"
-     "  (c.rare AND top.designation = 'comprehensive') AS rare_at_comprehensive,"
-     "  top.p_nci, top.p_rare, top.p_network, top.p_distance, top.p_telehealth, top.p_language,"
-     "  top.p_turnaround, top.p_load,"
+     "  (c.rare AND inst.designation = 'comprehensive') AS rare_at_comprehensive,"
+     "  inst.p_nci, inst.p_rare, inst.p_network, inst.p_distance, top.p_telehealth,"
+     "  top.p_language, top.p_turnaround, top.p_load,"
      "  CASE WHEN c.preferred_language = ANY (s.languages) THEN c.preferred_language"
      "   ELSE (SELECT l FROM unnest(c.languages) l WHERE l = ANY (s.languages) ORDER BY l LIMIT 1)"
      "  END AS language,"
@@ -124,9 +126,16 @@ static const struct db_statement statements[] = {
      "   'turnaround_days', s.turnaround_days,"
      "   'institution', json_build_object('id', i.id, 'name', i.name, 'city', i.city,"
      "    'state', i.state, 'nci_designation', i.nci_designation)) AS specialist"
-     " FROM top JOIN specialists s ON s.id = top.id JOIN institutions i ON i.id = top.institution_id"
-     " CROSS JOIN c"
-     " ORDER BY " MATCH_ORDER},
+     "  FROM top JOIN inst ON inst.id = top.institution_id"
+     "  JOIN specialists s ON s.id = top.id JOIN institutions i ON i.id = top.institution_id"
+     "  CROSS JOIN c)"
+     /* The case's criteria come with every row, and alone (r.id NULL) when
+      * nothing matched; no row at all means there is no such case. */
+     " SELECT c.cancer_type, c.cancer_type_name, c.rare AS case_rare, c.location_known,"
+     "  c.telehealth_ok, c.max_travel_km, c.preferred_language_tag, c.languages_json,"
+     "  c.coverage_check_id, c.plan_id IS NOT NULL AS network_known, r.*"
+     " FROM c LEFT JOIN ranked r ON true"
+     " ORDER BY r.score DESC, r.turnaround_days, r.km NULLS LAST, r.id"},
 
     {"match_shortfall",
      "SELECT count(*) AS reviewers,"
@@ -151,21 +160,11 @@ static json_t *json_column(const PGresult *res, int row, const char *column)
     return v ? json_loads(v, JSON_DECODE_ANY, NULL) : NULL;
 }
 
-int matching_criteria(struct db_conn *conn, const char *case_id, struct match_criteria *out,
-                      struct app_error *err)
+/* The criteria object from the first row of match_rank. */
+static int read_criteria(const PGresult *res, struct match_criteria *out)
 {
-    const char *params[1] = {case_id};
-    PGresult *res = db_exec(conn, "match_criteria", 1, params, err);
     const char *v;
-    json_t *languages;
-
-    memset(out, 0, sizeof *out);
-    if (!res)
-        return -1;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return 0;
-    }
+    json_t *languages = json_column(res, 0, "languages_json");
     out->telehealth_ok = db_bool(res, 0, "telehealth_ok");
     out->location_known = db_bool(res, 0, "location_known");
     v = db_value(res, 0, "max_travel_km");
@@ -173,19 +172,17 @@ int matching_criteria(struct db_conn *conn, const char *case_id, struct match_cr
     out->max_travel_km = v ? atoi(v) : 0;
     snprintf(out->cancer_type_name, sizeof out->cancer_type_name, "%s",
              db_value(res, 0, "cancer_type_name"));
-    languages = json_column(res, 0, "languages");
     v = db_value(res, 0, "coverage_check_id");
     out->json = json_pack(
         "{s:s,s:s,s:b,s:b,s:o,s:b,s:s,s:o,s:o,s:b}", "cancer_type", db_value(res, 0, "cancer_type"),
-        "cancer_type_name", out->cancer_type_name, "rare", db_bool(res, 0, "rare"), "telehealth_ok",
-        out->telehealth_ok, "max_travel_km",
+        "cancer_type_name", out->cancer_type_name, "rare", db_bool(res, 0, "case_rare"),
+        "telehealth_ok", out->telehealth_ok, "max_travel_km",
         out->has_travel_limit ? json_integer(out->max_travel_km) : json_null(),
         "patient_location_known", out->location_known, "preferred_language",
-        db_value(res, 0, "preferred_language"), "languages", languages ? languages : json_array(),
-        "coverage_check_id", v ? json_string(v) : json_null(), "network_known",
-        db_bool(res, 0, "network_known"));
-    PQclear(res);
-    return out->json ? 0 : app_error_internal(err);
+        db_value(res, 0, "preferred_language_tag"), "languages",
+        languages ? languages : json_array(), "coverage_check_id", v ? json_string(v) : json_null(),
+        "network_known", db_bool(res, 0, "network_known"));
+    return out->json ? 0 : -1;
 }
 
 static int int_column(const PGresult *res, int row, const char *column)
@@ -195,23 +192,31 @@ static int int_column(const PGresult *res, int row, const char *column)
 }
 
 int matching_rank(struct db_conn *conn, const char *case_id, int limit,
-                  struct match_candidate **out, int *count, struct app_error *err)
+                  struct match_criteria *criteria, struct match_candidate **out, int *count,
+                  struct app_error *err)
 {
     static const char *const point_columns[MATCH_FACTOR_COUNT] = {
         "p_nci",        "p_rare",     "p_network",    "p_distance",
         "p_telehealth", "p_language", "p_turnaround", "p_load",
     };
-    char limit_s[16];
-    const char *params[2] = {case_id, limit_s};
+    const char *params[1] = {case_id};
     PGresult *res;
     int i, n;
 
     *out = NULL;
     *count = 0;
-    snprintf(limit_s, sizeof limit_s, "%d", limit);
-    if (!(res = db_exec(conn, "match_rank", 2, params, err)))
+    memset(criteria, 0, sizeof *criteria);
+    if (!(res = db_exec(conn, "match_rank", 1, params, err)))
         return -1;
-    n = PQntuples(res);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 0;
+    }
+    if (read_criteria(res, criteria) != 0) {
+        PQclear(res);
+        return app_error_internal(err);
+    }
+    n = !db_value(res, 0, "id") ? 0 : PQntuples(res) < limit ? PQntuples(res) : limit;
     if (n > 0 && !(*out = calloc((size_t)n, sizeof **out))) {
         PQclear(res);
         return app_error_internal(err);
@@ -236,11 +241,11 @@ int matching_rank(struct db_conn *conn, const char *case_id, int limit,
         /* The database ordered by its own sum; a difference would mean the
          * reasons do not explain the order, which must never be served. */
         if (!c->specialist || match_score(&c->row) != int_column(res, i, "score")) {
-            *count = i + 1;
             PQclear(res);
-            matching_candidates_free(*out, *count);
+            matching_candidates_free(*out, i + 1);
             *out = NULL;
-            *count = 0;
+            json_decref(criteria->json);
+            criteria->json = NULL;
             return app_error_internal(err);
         }
     }

@@ -11,6 +11,9 @@
 #include "../db/db.h"
 #include "score.h"
 
+/* The most specialists one ranking returns. */
+#define MATCH_MAX_LIMIT 50
+
 void matching_store_init(void);
 
 /* What the case asks for, as shown back in the response ("criteria"). */
@@ -23,11 +26,6 @@ struct match_criteria {
     int location_known;
 };
 
-/* Reads the case's matching inputs. Returns 0 (out->json NULL when the case
- * does not exist) or -1 with err set. */
-int matching_criteria(struct db_conn *conn, const char *case_id, struct match_criteria *out,
-                      struct app_error *err);
-
 /* A ranked candidate: factor inputs and points, plus the specialist summary
  * (owned JSON object). */
 struct match_candidate {
@@ -35,10 +33,13 @@ struct match_candidate {
     json_t *specialist;
 };
 
-/* The best `limit` specialists for the case, best first. *out is a malloc'd
- * array of *count candidates (free with matching_candidates_free). */
+/* Ranks the case in one statement: fills *criteria (criteria->json NULL
+ * when there is no such case; otherwise owned by the caller) and the best
+ * `limit` (1..MATCH_MAX_LIMIT) specialists, best first, as a malloc'd array
+ * *out of *count candidates (free with matching_candidates_free). */
 int matching_rank(struct db_conn *conn, const char *case_id, int limit,
-                  struct match_candidate **out, int *count, struct app_error *err);
+                  struct match_criteria *criteria, struct match_candidate **out, int *count,
+                  struct app_error *err);
 void matching_candidates_free(struct match_candidate *list, int count);
 
 /* Why nothing matched: how many active specialists review the case's cancer
