@@ -126,12 +126,34 @@ OUT=bench/results/matching-$(date +%Y%m%d-%H%M%S).txt
 } | tee "$OUT"
 log "warm-up ${WARMUP}s"
 wrk -t1 -c2 -d"${WARMUP}s" -s "$SCRIPT" "$URL" -- "$TMP/cases" "$TMP/token" "$LIMIT" >/dev/null
+# CPU time the service spent (the server and every process of its
+# PostgreSQL cluster), in clock ticks: divided by the requests it gives the
+# CPU cost of one match, which other load on the machine does not inflate
+# the way it inflates latency.
+POSTMASTER=$(head -1 "$PGDIR/data/postmaster.pid")
+TICKS_PER_S=$(getconf CLK_TCK)
+service_ticks() {
+  local t=0 p
+  for p in "$SERVER_PID" "$POSTMASTER" $(pgrep -P "$POSTMASTER"); do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
 for run in "1 1" "$THREADS $CONNECTIONS"; do
   set -- $run
   log "wrk -t$1 -c$2 -d${DURATION}s --latency"
   echo "## wrk -t$1 -c$2 -d${DURATION}s --latency" | tee -a "$OUT"
-  wrk -t"$1" -c"$2" -d"${DURATION}s" --latency -s "$SCRIPT" "$URL" -- "$TMP/cases" "$TMP/token" "$LIMIT" |
+  echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
+  before=$(service_ticks)
+  wrk -t"$1" -c"$2" -d"${DURATION}s" --latency -s "$SCRIPT" "$URL" -- "$TMP/cases" "$TMP/token" "$LIMIT" \
+    >"$TMP/wrk.out"
+  cat "$TMP/wrk.out" | tee -a "$OUT"
+  spent=$(( $(service_ticks) - before ))
+  requests=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' "$TMP/wrk.out")
+  awk -v t="$spent" -v hz="$TICKS_PER_S" -v n="$requests" \
+    'BEGIN { printf "CPU service_cpu_ms_per_request=%.2f (server + PostgreSQL, %d requests)\n", t * 1000 / hz / n, n }' |
     tee -a "$OUT"
+  echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
 done
 if grep -qE 'non2xx=[1-9]|socket_errors=[1-9]' "$OUT"; then
   log "errors during the runs (see $OUT and $TMP/server.log)"
