@@ -30,9 +30,9 @@ static int print_routes(void)
             for (unsigned bit = ROLE_PATIENT; bit <= ROLE_ADMIN; bit <<= 1)
                 if (r->roles & bit)
                     json_array_append_new(roles, json_string(role_name((enum role)bit)));
-            json_array_append_new(out, json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
-                                                 r->path, "roles", roles, "idempotent",
-                                                 r->idempotent));
+            json_array_append_new(out,
+                                  json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
+                                            r->path, "roles", roles, "idempotent", r->idempotent));
         }
     s = json_dumps(out, JSON_INDENT(1));
     printf("%s\n", s);

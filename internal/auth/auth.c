@@ -107,8 +107,8 @@ static int header_ok(const struct auth_verifier *v, json_t *hdr, char *reason, s
     return 0;
 }
 
-static int claims_ok(const struct auth_verifier *v, json_t *claims, long now,
-                     struct principal *out, char *reason, size_t rlen)
+static int claims_ok(const struct auth_verifier *v, json_t *claims, long now, struct principal *out,
+                     char *reason, size_t rlen)
 {
     json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf"),
            *iss = json_object_get(claims, "iss"), *aud = json_object_get(claims, "aud"),
@@ -166,8 +166,8 @@ static int claims_ok(const struct auth_verifier *v, json_t *claims, long now,
     return 0;
 }
 
-int auth_verify(const struct auth_verifier *v, const char *token, long now,
-                struct principal *out, char *reason, size_t rlen)
+int auth_verify(const struct auth_verifier *v, const char *token, long now, struct principal *out,
+                char *reason, size_t rlen)
 {
     const char *dot1, *dot2, *p;
     json_t *hdr = NULL, *claims = NULL;

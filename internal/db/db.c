@@ -16,7 +16,7 @@ static int registry_count;
 struct db_conn {
     struct db_pool *pool;
     PGconn *pg;
-    int broken;    /* the server or link failed; reconnect before reuse */
+    int broken; /* the server or link failed; reconnect before reuse */
     int tx_depth;
     int in_use;
 };

@@ -10,20 +10,17 @@
 static const struct db_statement statements[] = {
     /* ON CONFLICT waits for a concurrent claimer to finish; a key older than
      * a day is taken over as new. */
-    {"idem_claim",
-     "INSERT INTO idempotency_keys (subject, key, route, request_hash)"
-     " VALUES ($1, $2, $3, $4)"
-     " ON CONFLICT (subject, key) DO UPDATE SET route = EXCLUDED.route,"
-     "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
-     "   location = NULL, created_at = now()"
-     " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
-     " RETURNING 1"},
-    {"idem_get",
-     "SELECT route, request_hash, status, response_body, location FROM idempotency_keys"
-     " WHERE subject = $1 AND key = $2"},
-    {"idem_store",
-     "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = $5"
-     " WHERE subject = $1 AND key = $2"},
+    {"idem_claim", "INSERT INTO idempotency_keys (subject, key, route, request_hash)"
+                   " VALUES ($1, $2, $3, $4)"
+                   " ON CONFLICT (subject, key) DO UPDATE SET route = EXCLUDED.route,"
+                   "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
+                   "   location = NULL, created_at = now()"
+                   " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
+                   " RETURNING 1"},
+    {"idem_get", "SELECT route, request_hash, status, response_body, location FROM idempotency_keys"
+                 " WHERE subject = $1 AND key = $2"},
+    {"idem_store", "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = $5"
+                   " WHERE subject = $1 AND key = $2"},
     {NULL, NULL},
 };
 
@@ -92,9 +89,9 @@ static int replay(struct http_ctx *ctx, const char *key, const char *hash)
     PQclear(res);
     /* A replay hands patient data out again: it is an access like any other. */
     {
-        struct audit_entry e = {&ctx->who, ctx->request_id, "request.replayed",
-                                ctx->route->audit_resource, NULL, NULL, "success",
-                                ctx->status};
+        struct audit_entry e = {
+            &ctx->who, ctx->request_id, "request.replayed", ctx->route->audit_resource, NULL,
+            NULL,      "success",       ctx->status};
         if (audit_record(ctx->db, &e, &ctx->err) != 0)
             return -1;
         ctx->audited = 1;

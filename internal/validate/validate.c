@@ -125,7 +125,8 @@ static int check_value(const json_t *v, const struct vfield *f, const char *fp, 
             app_error_field(err, fp, "must be an array");
             return -1;
         }
-        if ((double)json_array_size(v) < f->min || (f->max > 0 && (double)json_array_size(v) > f->max)) {
+        if ((double)json_array_size(v) < f->min ||
+            (f->max > 0 && (double)json_array_size(v) > f->max)) {
             app_error_field(err, fp, "must have between %.0f and %.0f items", f->min, f->max);
             return -1;
         }
@@ -152,9 +153,9 @@ static int check_value(const json_t *v, const struct vfield *f, const char *fp, 
                         bad = 1;
                     }
             } else {
-                struct vfield each = {f->name, V_STRING, 0, 1,
-                                      (double)(f->item_max_len ? f->item_max_len : 200), NULL,
-                                      NULL, 0};
+                struct vfield each = {
+                    f->name, V_STRING, 0, 1, (double)(f->item_max_len ? f->item_max_len : 200),
+                    NULL,    NULL,     0};
                 if (check_string(item, &each, ip, 0, err) != 0)
                     bad = 1;
             }

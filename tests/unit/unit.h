@@ -9,7 +9,7 @@ extern int unit_failures;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
+            fprintf(stderr, "  check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
             unit_failures++;                                                                       \
         }                                                                                          \
     } while (0)
