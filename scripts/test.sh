@@ -85,6 +85,7 @@ check() { # name, command...: one test that passes when the command does
 echo "== static checks"
 check "spec lint" scripts/lint-spec.sh
 check "clang-format" make -s format-check
+check "deploy config" /usr/bin/python3 scripts/check-deploy.py
 
 echo "== unit tests (ASan/UBSan)"
 ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests >"$TMP/unit.out" 2>&1
