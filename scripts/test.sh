@@ -35,7 +35,7 @@ stop_leftover_servers() {
       "$CSO_SERVER_BIN" | "$CSO_SERVER_BIN (deleted)") ;;
       *) continue ;;
     esac
-    tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "CSO_TEST_TMP=$TMP" && kill -KILL "$pid" 2>/dev/null
+    tr '\0' '\n' 2>/dev/null <"$e" | grep -qxF "CSO_TEST_TMP=$TMP" && kill -KILL "$pid" 2>/dev/null
   done
   return 0
 }
