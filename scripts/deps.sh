@@ -36,19 +36,29 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo "deps: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
+  # apt's chatter goes to a log that is shown only if something fails.
+  log=$(mktemp /tmp/cso-deps.XXXXXX)
+  trap 'rm -f "$log"' EXIT
+  apt_get() {
+    if ! apt-get "$@" >"$log" 2>&1; then
+      cat "$log" >&2
+      echo "deps: apt-get $* failed" >&2
+      exit 1
+    fi
+  }
+  apt_get update -qq
   # Installing postgresql-15 normally also creates and starts a system-wide
   # "main" cluster. The project runs its own cluster instead, so tell
   # postgresql-common not to create one (only on a first install: an existing
   # setting is left alone).
   if [[ " ${need[*]} " == *" postgresql-15 "* ]] && [ ! -d /etc/postgresql/15/main ]; then
-    apt-get install -y -qq --no-install-recommends postgresql-common >/dev/null
+    apt_get install -y -qq --no-install-recommends postgresql-common
     conf=/etc/postgresql-common/createcluster.conf
     if ! grep -qE '^\s*create_main_cluster' "$conf" 2>/dev/null; then
       echo "create_main_cluster = false" >>"$conf"
     fi
   fi
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt_get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
