@@ -32,23 +32,35 @@ void idempotency_store_init(void)
     db_register(statements);
 }
 
+/* What makes a retry "the same request": method, path with its query (an
+ * upload's kind and title travel there), for raw uploads the declared
+ * Content-Type, and the body. */
 static void request_hash(const struct http_ctx *ctx, char out[65])
 {
-    size_t plen = strlen(ctx->req->url_path), blen = ctx->req->binary_body_length;
-    size_t mlen = strlen(ctx->req->http_verb);
-    char *buf = malloc(mlen + plen + blen + 3);
+    const char *url = ctx->req->http_url ? ctx->req->http_url : ctx->req->url_path;
+    const char *ct = ctx->route->body == HTTP_BODY_BINARY ? http_header(ctx, "Content-Type") : NULL;
+    size_t ulen = strlen(url), clen = ct ? strlen(ct) : 0, blen = ctx->req->binary_body_length;
+    size_t mlen = strlen(ctx->req->http_verb), n = 0;
+    char *buf = malloc(mlen + ulen + clen + blen + 3);
     if (!buf) {
         memset(out, '0', 64);
         out[64] = 0;
         return;
     }
-    memcpy(buf, ctx->req->http_verb, mlen);
-    buf[mlen] = ' ';
-    memcpy(buf + mlen + 1, ctx->req->url_path, plen);
-    buf[mlen + 1 + plen] = '\n';
+    memcpy(buf + n, ctx->req->http_verb, mlen);
+    n += mlen;
+    buf[n++] = ' ';
+    memcpy(buf + n, url, ulen);
+    n += ulen;
+    buf[n++] = '\n';
+    if (clen)
+        memcpy(buf + n, ct, clen);
+    n += clen;
+    buf[n++] = '\n';
     if (blen)
-        memcpy(buf + mlen + plen + 2, ctx->req->binary_body, blen);
-    sha256_hex(buf, mlen + plen + blen + 2, out);
+        memcpy(buf + n, ctx->req->binary_body, blen);
+    n += blen;
+    sha256_hex(buf, n, out);
     free(buf);
 }
 
