@@ -9,7 +9,6 @@
 #include "auth/auth.h"
 #include "config/config.h"
 #include "ratelimit/ratelimit.h"
-#include "records/media_type.h"
 #include "util/util.h"
 #include "unit.h"
 
@@ -134,48 +133,6 @@ static void test_auth_verify(void)
     auth_verifier_free(v);
 }
 
-static void test_media_type(void)
-{
-    static const unsigned char pdf[] = "%PDF-1.7\n";
-    static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0};
-    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0};
-    unsigned char dicom[140];
-    memset(dicom, 0xAB, sizeof dicom); /* the preamble is free-form */
-    memcpy(dicom + 128, "DICM", 4);
-
-    CHECK(!strcmp(media_type_accepted("application/pdf") ?: "", "application/pdf"));
-    CHECK(!strcmp(media_type_accepted(" Image/PNG ; name=x.png") ?: "", "image/png"));
-    CHECK(!strcmp(media_type_accepted("application/dicom;transfer-syntax=1.2") ?: "",
-                  "application/dicom"));
-    CHECK(media_type_accepted("image/jpg") == NULL);
-    CHECK(media_type_accepted("image/pngx") == NULL);
-    CHECK(media_type_accepted("image/png x") == NULL);
-    CHECK(media_type_accepted("") == NULL && media_type_accepted(NULL) == NULL);
-
-    CHECK(media_type_matches("application/pdf", pdf, sizeof pdf - 1));
-    CHECK(media_type_matches("image/jpeg", jpeg, sizeof jpeg));
-    CHECK(media_type_matches("image/png", png, sizeof png));
-    CHECK(media_type_matches("application/dicom", dicom, sizeof dicom));
-    CHECK(media_type_matches("application/dicom", dicom, 132));
-    CHECK(!media_type_matches("application/dicom", dicom, 131));
-    CHECK(!media_type_matches("image/png", pdf, sizeof pdf - 1));
-    CHECK(!media_type_matches("application/pdf", png, sizeof png));
-    CHECK(!media_type_matches("image/jpeg", jpeg, 2));
-    CHECK(!media_type_matches("image/png", png, 7));
-    CHECK(!media_type_matches("text/plain", pdf, sizeof pdf - 1));
-    dicom[131] = 'X';
-    CHECK(!media_type_matches("application/dicom", dicom, sizeof dicom));
-
-    CHECK(!strcmp(media_type_extension("application/dicom"), "dcm"));
-    CHECK(!strcmp(media_type_extension("image/jpeg"), "jpg"));
-    CHECK(!strcmp(media_type_extension("text/plain"), "bin"));
-}
-
-struct unit_test {
-    const char *name;
-    void (*fn)(void);
-};
-
 int main(void)
 {
     static const struct unit_test tests[] = {
@@ -185,19 +142,22 @@ int main(void)
         {"apperr", test_apperr},
         {"ratelimit", test_ratelimit},
         {"auth_verify", test_auth_verify},
-        {"media_type", test_media_type},
+        {NULL, NULL},
     };
+    static const struct unit_test *const groups[] = {tests, validate_tests, http_tests,
+                                                     media_type_tests, NULL};
     int passed = 0, failed = 0;
-    size_t i;
-    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = unit_failures;
-        tests[i].fn();
-        if (unit_failures == before) {
-            passed++;
-            printf("ok unit.%s\n", tests[i].name);
-        } else {
-            failed++;
-            printf("FAIL unit.%s\n", tests[i].name);
+    for (size_t g = 0; groups[g]; g++) {
+        for (const struct unit_test *t = groups[g]; t->name; t++) {
+            int before = unit_failures;
+            t->fn();
+            if (unit_failures == before) {
+                passed++;
+                printf("ok unit.%s\n", t->name);
+            } else {
+                failed++;
+                printf("FAIL unit.%s\n", t->name);
+            }
         }
     }
     printf("%d passed, %d failed\n", passed, failed);
