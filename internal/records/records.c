@@ -63,6 +63,11 @@ static const struct vfield slides_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
+static const struct vfield upload_query_fields[] = {
+    {"title", V_STRING, 0, 1, 200, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
 static const struct vfield medication_fields[] = {
     {"drug", V_STRING, V_REQUIRED, 1, 200, NULL, NULL, 0},
     {"dose", V_NUMBER, V_NULLABLE, 0, 100000, NULL, NULL, 0},
@@ -307,10 +312,13 @@ static int upload_document(struct http_ctx *ctx)
         app_error_field(&ctx->err, "kind", "is required: the kind of record this is");
     else if (!in_list(document_kinds, kind))
         app_error_field(&ctx->err, "kind", "must be one of the document kinds");
-    if (title && strlen(title) > 200)
-        app_error_field(&ctx->err, "title", "must be at most 200 characters");
-    if (title && is_blank(title))
-        app_error_field(&ctx->err, "title", "must not be blank");
+    if (title) {
+        /* The same rule as a title in a JSON body (length in characters). */
+        json_t *q = json_pack("{s:s}", "title", title);
+        if (validate_object(q, upload_query_fields, "", 0, &ctx->err) == 0 && is_blank(title))
+            app_error_field(&ctx->err, "title", "must not be blank");
+        json_decref(q);
+    }
     if (ctx->err.status)
         return -1;
 
