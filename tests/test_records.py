@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import socket
+import threading
 import time
 import uuid
 
@@ -113,6 +114,13 @@ def each_media_type_uploads_and_downloads_byte_for_byte():
 
 
 @test
+def title_length_counts_characters_not_bytes():
+    c, tok = create_case()
+    r = expect(upload(c["id"], tok, pdf(), title="%C3%A9" * 200), 201)  # 200 characters, 400 bytes
+    assert r.json["title"] == "\u00e9" * 200
+
+
+@test
 def navigator_and_admin_upload_to_any_case():
     c, _ = create_case()
     for role in ("navigator", "admin"):
@@ -154,6 +162,8 @@ def mistyped_or_malformed_uploads_are_refused_and_store_nothing():
     p = expect_problem(upload(cid, tok, pdf(), kind="xray"), 400)
     assert [e["field"] for e in p["errors"]] == ["kind"]
     p = expect_problem(upload(cid, tok, pdf(), title="x" * 201), 400)
+    assert [e["field"] for e in p["errors"]] == ["title"]
+    p = expect_problem(upload(cid, tok, pdf(), title="%C3%A9" * 201), 400)  # 201 characters
     assert [e["field"] for e in p["errors"]] == ["title"]
     expect_problem(upload(cid, tok, pdf(), title="%20%20"), 400)
     expect_problem(api.request("POST", f"/v1/cases/{cid}/documents?kind=other&kind=imaging", tok, body=pdf(),
@@ -241,6 +251,22 @@ def size_and_count_limits_come_from_configuration():
         # removing one makes room again
         expect(srv.api.delete(f"/v1/cases/{cid}/documents/{first['id']}", tok), 204)
         expect(upload(cid, tok, pdf()[:500], on=srv.api), 201)
+        assert docs_of(cid) == 3
+        # concurrent uploads for the last free place: exactly one gets it
+        expect(srv.api.delete(f"/v1/cases/{cid}/documents/{first['id']}", tok), 404)
+        last = sql(f"SELECT id FROM documents WHERE case_id = '{cid}' AND kind = 'imaging'")[0][0]
+        expect(srv.api.delete(f"/v1/cases/{cid}/documents/{last}", tok), 204)
+        statuses = []
+
+        def race():
+            statuses.append(upload(cid, tok, pdf()[:500], on=srv.api).status)
+
+        threads = [threading.Thread(target=race) for _ in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(statuses) == [201, 409, 409, 409, 409], statuses
         assert docs_of(cid) == 3
     finally:
         rc = srv.stop()
