@@ -2,6 +2,7 @@
 
 #include "audit/audit.h"
 #include "cases/case_access.h"
+#include "coverage/coverage.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
@@ -12,6 +13,12 @@ void routes_store_init(void)
     idempotency_store_init();
     events_store_init();
     case_access_store_init();
+    coverage_store_init();
+}
+
+void routes_stop(void)
+{
+    coverage_stop(5000);
 }
 
 const struct http_route *const *routes_all(void)
@@ -21,6 +28,7 @@ const struct http_route *const *routes_all(void)
     if (!tables[0]) {
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
+        tables[n++] = coverage_routes();
         tables[n] = NULL;
     }
     return tables;

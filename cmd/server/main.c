@@ -30,9 +30,9 @@ static int print_routes(void)
             for (unsigned bit = ROLE_PATIENT; bit <= ROLE_ADMIN; bit <<= 1)
                 if (r->roles & bit)
                     json_array_append_new(roles, json_string(role_name((enum role)bit)));
-            json_array_append_new(out, json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
-                                                 r->path, "roles", roles, "idempotent",
-                                                 r->idempotent));
+            json_array_append_new(out,
+                                  json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
+                                            r->path, "roles", roles, "idempotent", r->idempotent));
         }
     s = json_dumps(out, JSON_INDENT(1));
     printf("%s\n", s);
@@ -96,6 +96,7 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: draining requests and stopping", sig);
     http_server_stop_and_free(srv);
+    routes_stop();
     db_pool_close(app.pool);
     auth_verifier_free(app.auth);
     config_free(&cfg);
