@@ -119,16 +119,22 @@ static void unavailable(struct coverage_result *out, const char *message)
     coverage_result_normalise(out); /* keeps only messages fit to show */
 }
 
-/* Takes a worker slot; 0 when one was free and the service is running. */
-static int claim_worker(void)
+/* Takes a worker slot. Returns 0, or -1 with the reason there is none. */
+static int claim_worker(const char **why)
 {
-    int ok;
+    int rc = 0;
     pthread_mutex_lock(&workers_mu);
-    ok = !stopping && workers_live < COVERAGE_MAX_WORKERS;
-    if (ok)
+    if (stopping) {
+        *why = "The service is restarting; try again shortly.";
+        rc = -1;
+    } else if (workers_live >= COVERAGE_MAX_WORKERS) {
+        *why = "Too many eligibility inquiries are in progress; try again shortly.";
+        rc = -1;
+    } else {
         workers_live++;
+    }
     pthread_mutex_unlock(&workers_mu);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 static void unclaim_worker(void)
@@ -170,11 +176,12 @@ void coverage_run(const struct coverage_adapter *adapter, const struct coverage_
     struct job *j;
     int rc = 0, done;
     char msg[160];
+    const char *why = NULL;
 
     *duration_ms = 0;
     coverage_result_clear(out);
-    if (claim_worker() != 0) {
-        unavailable(out, "Too many eligibility inquiries are in progress; try again shortly.");
+    if (claim_worker(&why) != 0) {
+        unavailable(out, why);
         return;
     }
     if (!(j = job_new(adapter, req, pool))) {

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "ratelimit/ratelimit.h"
 #include "util/util.h"
+#include "coverage_test.h"
 #include "unit.h"
 
 int unit_failures;
@@ -133,11 +134,6 @@ static void test_auth_verify(void)
     auth_verifier_free(v);
 }
 
-struct unit_test {
-    const char *name;
-    void (*fn)(void);
-};
-
 int main(void)
 {
     static const struct unit_test tests[] = {
@@ -148,6 +144,7 @@ int main(void)
         {"ratelimit", test_ratelimit},
         {"auth_verify", test_auth_verify},
     };
+    static const struct unit_test *const more[] = {coverage_unit_tests, NULL};
     int passed = 0, failed = 0;
     size_t i;
     for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
@@ -159,6 +156,19 @@ int main(void)
         } else {
             failed++;
             printf("FAIL unit.%s\n", tests[i].name);
+        }
+    }
+    for (i = 0; more[i]; i++) {
+        for (const struct unit_test *t = more[i]; t->name; t++) {
+            int before = unit_failures;
+            t->fn();
+            if (unit_failures == before) {
+                passed++;
+                printf("ok unit.%s\n", t->name);
+            } else {
+                failed++;
+                printf("FAIL unit.%s\n", t->name);
+            }
         }
     }
     printf("%d passed, %d failed\n", passed, failed);

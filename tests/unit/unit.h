@@ -6,10 +6,15 @@
 
 extern int unit_failures;
 
+struct unit_test {
+    const char *name;
+    void (*fn)(void);
+};
+
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
+            fprintf(stderr, "  check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
             unit_failures++;                                                                       \
         }                                                                                          \
     } while (0)
