@@ -75,6 +75,31 @@ static json_t *json_column(const PGresult *res, int row, const char *column)
     return j ? j : json_null();
 }
 
+/* A stored benefit in the documented member order (jsonb keeps its own). */
+static json_t *benefit_json(const PGresult *res, int row, const char *column)
+{
+    static const char *const keys[] = {"covered",
+                                       "in_network",
+                                       "prior_authorization_required",
+                                       "referral_required",
+                                       "copay_cents",
+                                       "coinsurance_percent",
+                                       "deductible_remaining_cents",
+                                       "out_of_pocket_remaining_cents",
+                                       NULL};
+    json_t *stored = json_column(res, row, column), *o;
+    int i;
+    if (!json_is_object(stored))
+        return stored;
+    o = json_object();
+    for (i = 0; keys[i]; i++) {
+        json_t *v = json_object_get(stored, keys[i]);
+        json_object_set(o, keys[i], v ? v : json_null());
+    }
+    json_decref(stored);
+    return o;
+}
+
 static json_t *check_json(const PGresult *res, int row, int with_raw)
 {
     const char *specialist = db_value(res, row, "specialist_id");
@@ -106,8 +131,8 @@ static json_t *check_json(const PGresult *res, int row, int with_raw)
                               : json_null());
     json_object_set_new(o, "benefits",
                         so || th ? json_pack("{s:o,s:o}", "second_opinion",
-                                             json_column(res, row, "second_opinion"), "telehealth",
-                                             json_column(res, row, "telehealth"))
+                                             benefit_json(res, row, "second_opinion"), "telehealth",
+                                             benefit_json(res, row, "telehealth"))
                                  : json_null());
     json_object_set_new(o, "second_opinion_required_before_treatment",
                         bool_or_null(res, row, "second_opinion_required"));
