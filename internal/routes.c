@@ -2,6 +2,7 @@
 
 #include "audit/audit.h"
 #include "cases/case_access.h"
+#include "cases/cases.h"
 #include "coverage/coverage.h"
 #include "events/events.h"
 #include "health/health.h"
@@ -13,6 +14,7 @@ void routes_store_init(void)
     idempotency_store_init();
     events_store_init();
     case_access_store_init();
+    cases_store_init();
     coverage_store_init();
 }
 
@@ -28,6 +30,7 @@ const struct http_route *const *routes_all(void)
     if (!tables[0]) {
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
+        tables[n++] = cases_routes();
         tables[n++] = coverage_routes();
         tables[n] = NULL;
     }

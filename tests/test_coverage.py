@@ -7,7 +7,8 @@ import threading
 import time
 import uuid
 
-from lib.harness import Server, api, count, expect, expect_problem, sql, test, token
+from lib.fixtures import case_body, new_sub
+from lib.harness import Server, api, count, expect, expect_problem, sql, sql_as_app, test, token
 
 PPO_ACTIVE = "BSH100200301"      # Blue Summit PPO 1500, active
 PPO_INACTIVE = "BSH100200399"    # Blue Summit PPO 1500, ended last plan year
@@ -41,16 +42,12 @@ def make_specialist(institution_name, name="Dr. Test Specialist"):
         f" {q(institution_name)}), 7, 10) RETURNING id")[0][0]
 
 
-def make_case(patient_sub=None, status="submitted"):
-    """The one place fixture cases are made. Switch to POST /v1/cases once the
-    cases module has landed."""
-    patient_sub = patient_sub or f"patient-{uuid.uuid4().hex[:12]}"
-    case_id = sql(
-        "INSERT INTO cases (patient_sub, created_by_sub, created_by_role, status, patient_name,"
-        " patient_dob, patient_sex, cancer_type, reasons, urgency)"
-        f" VALUES ({q(patient_sub)}, {q(patient_sub)}, 'patient', {q(status)}, 'Maria Lopez',"
-        " '1961-04-12', 'female', 'breast', ARRAY['confirm_diagnosis'], 'soon') RETURNING id")[0][0]
-    return case_id, patient_sub
+def make_case(patient_sub=None):
+    """The one place fixture cases are made: through the cases API, as the
+    patient who owns the case."""
+    patient_sub = patient_sub or new_sub()
+    r = expect(api.post("/v1/cases", token("patient", sub=patient_sub), case_body()), 201)
+    return r.json["id"], patient_sub
 
 
 def checks_url(case_id):
@@ -540,7 +537,11 @@ def closed_and_withdrawn_cases_take_no_new_checks_but_keep_old_ones():
         case_id, sub = make_case()
         t = token("patient", sub=sub)
         expect(check(case_id, t, "Blue Summit Health", PPO_ACTIVE), 201)
-        sql(f"UPDATE cases SET status = '{status}' WHERE id = '{case_id}'")
+        if status == "closed":  # only a case with an opinion closes; the opinion is out of scope
+            sql(f"UPDATE cases SET status = 'opinion_ready' WHERE id = '{case_id}'")
+            expect(api.post(f"/v1/cases/{case_id}/close", token("navigator")), 200)
+        else:
+            expect(api.post(f"/v1/cases/{case_id}/withdraw", t), 200)
         expect_problem(check(case_id, t, "Blue Summit Health", PPO_ACTIVE), 409)
         assert stored_checks(case_id) == 1
         assert len(expect(api.get(checks_url(case_id), t), 200).json["items"]) == 1
@@ -548,7 +549,6 @@ def closed_and_withdrawn_cases_take_no_new_checks_but_keep_old_ones():
 
 @test
 def checks_are_insert_only_for_the_service_role():
-    from lib.harness import sql_as_app
     rc, err = sql_as_app("UPDATE coverage_checks SET outcome = 'active'")
     assert rc != 0 and "permission denied" in err, err
     rc, err = sql_as_app("DELETE FROM coverage_checks")

@@ -8,7 +8,8 @@
     " WHERE c.id = $1::uuid AND ($2 IN ('navigator', 'admin')"                                     \
     "   OR ($2 = 'patient' AND c.patient_sub = $3)"                                                \
     "   OR ($2 = 'specialist' AND EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id"      \
-    "       AND a.specialist_id = $4::uuid AND a.status IN ('offered', 'accepted', 'completed'))))"
+    "       AND a.specialist_id = $4::uuid AND a.status IN ('offered', 'accepted', "               \
+    "'completed'))))"
 
 static const struct db_statement statements[] = {
     {"case_access", "SELECT c.id, c.status, c.version, c.cancer_type FROM cases c" VISIBLE_TO},

@@ -7,7 +7,6 @@
 
 #include "coverage/adapter.h"
 #include "coverage/runner.h"
-#include "coverage_test.h"
 #include "log/log.h"
 #include "unit.h"
 #include "util/util.h"

@@ -10,7 +10,6 @@
 #include "config/config.h"
 #include "ratelimit/ratelimit.h"
 #include "util/util.h"
-#include "coverage_test.h"
 #include "unit.h"
 
 int unit_failures;
@@ -143,23 +142,13 @@ int main(void)
         {"apperr", test_apperr},
         {"ratelimit", test_ratelimit},
         {"auth_verify", test_auth_verify},
+        {NULL, NULL},
     };
-    static const struct unit_test *const more[] = {coverage_unit_tests, NULL};
+    static const struct unit_test *const groups[] = {tests, validate_tests, http_tests,
+                                                     coverage_unit_tests, NULL};
     int passed = 0, failed = 0;
-    size_t i;
-    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = unit_failures;
-        tests[i].fn();
-        if (unit_failures == before) {
-            passed++;
-            printf("ok unit.%s\n", tests[i].name);
-        } else {
-            failed++;
-            printf("FAIL unit.%s\n", tests[i].name);
-        }
-    }
-    for (i = 0; more[i]; i++) {
-        for (const struct unit_test *t = more[i]; t->name; t++) {
+    for (size_t g = 0; groups[g]; g++) {
+        for (const struct unit_test *t = groups[g]; t->name; t++) {
             int before = unit_failures;
             t->fn();
             if (unit_failures == before) {
