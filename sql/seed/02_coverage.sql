@@ -6,19 +6,21 @@
 -- current plan year so that "active" stays active.
 
 -- ---------------------------------------------------------------- payers
-INSERT INTO payers (name, kind, adapter) VALUES
-    ('Blue Summit Health', 'commercial', 'stub'),
-    ('Northwind Health Plans', 'commercial', 'stub'),
-    ('Medicare (Original, Part B)', 'medicare', 'stub'),
-    ('Sunrise Health Medicaid', 'medicaid', 'stub'),
-    ('Acme Manufacturing Employee Health Plan', 'employer', 'stub'),
-    ('Self-pay', 'self_pay', 'none'),
+-- Fixed ids, so that API examples and demos can name a payer; everything
+-- else refers to payers and institutions by name.
+INSERT INTO payers (id, name, kind, adapter) VALUES
+    ('2a3486a5-494b-430f-9051-58024dd64821', 'Blue Summit Health', 'commercial', 'stub'),
+    ('913ff042-7925-4ffb-816a-176072228b6c', 'Northwind Health Plans', 'commercial', 'stub'),
+    ('b99e5ad9-fd8d-43da-81ec-5b144c1ee361', 'Medicare (Original, Part B)', 'medicare', 'stub'),
+    ('cb7f35dd-f54e-41b6-805d-6a5d4d2de2e1', 'Sunrise Health Medicaid', 'medicaid', 'stub'),
+    ('d2a11725-30f9-412e-a199-d26766ca757a', 'Acme Manufacturing Employee Health Plan', 'employer', 'stub'),
+    ('eb90d82f-eb7f-4c92-8224-6491be7e381d', 'Self-pay', 'self_pay', 'none'),
     -- For tests and demos of outages: one answers too late, one not at all.
-    ('Test Payer: Slow Clearinghouse', 'commercial', 'slow'),
-    ('Test Payer: Outage', 'commercial', 'failing')
-ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, adapter = EXCLUDED.adapter, retired_at = NULL,
-    updated_at = now(), version = payers.version + 1
-    WHERE (payers.kind, payers.adapter) IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.adapter)
+    ('26360ffb-b0b2-433b-be9f-f735257d70d4', 'Test Payer: Slow Clearinghouse', 'commercial', 'slow'),
+    ('7961e1b5-bd8d-4e64-8f36-14b755b29528', 'Test Payer: Outage', 'commercial', 'failing')
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, adapter = EXCLUDED.adapter,
+    retired_at = NULL, updated_at = now(), version = payers.version + 1
+    WHERE (payers.name, payers.kind, payers.adapter) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.adapter)
        OR payers.retired_at IS NOT NULL;
 
 -- ---------------------------------------------------------------- plans
