@@ -7,8 +7,11 @@
 
 -- ---------------------------------------------------------------- payers
 -- Fixed ids, so that API examples and demos can name a payer; everything
--- else refers to payers and institutions by name.
-INSERT INTO payers (id, name, kind, adapter) VALUES
+-- else refers to payers (and institutions) by name. The directory seed
+-- (03_directory.sql) adds the same payers by name if it runs first; a payer
+-- that already exists under its name keeps its id.
+CREATE TEMP TABLE seed_payers (id uuid, name text, kind text, adapter text);
+INSERT INTO seed_payers VALUES
     ('2a3486a5-494b-430f-9051-58024dd64821', 'Blue Summit Health', 'commercial', 'stub'),
     ('913ff042-7925-4ffb-816a-176072228b6c', 'Northwind Health Plans', 'commercial', 'stub'),
     ('b99e5ad9-fd8d-43da-81ec-5b144c1ee361', 'Medicare (Original, Part B)', 'medicare', 'stub'),
@@ -17,11 +20,17 @@ INSERT INTO payers (id, name, kind, adapter) VALUES
     ('eb90d82f-eb7f-4c92-8224-6491be7e381d', 'Self-pay', 'self_pay', 'none'),
     -- For tests and demos of outages: one answers too late, one not at all.
     ('26360ffb-b0b2-433b-be9f-f735257d70d4', 'Test Payer: Slow Clearinghouse', 'commercial', 'slow'),
-    ('7961e1b5-bd8d-4e64-8f36-14b755b29528', 'Test Payer: Outage', 'commercial', 'failing')
-ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, adapter = EXCLUDED.adapter,
-    retired_at = NULL, updated_at = now(), version = payers.version + 1
-    WHERE (payers.name, payers.kind, payers.adapter) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.adapter)
-       OR payers.retired_at IS NOT NULL;
+    ('7961e1b5-bd8d-4e64-8f36-14b755b29528', 'Test Payer: Outage', 'commercial', 'failing');
+
+INSERT INTO payers (id, name, kind, adapter)
+SELECT s.id, s.name, s.kind, s.adapter FROM seed_payers s
+WHERE NOT EXISTS (SELECT 1 FROM payers p WHERE p.id = s.id OR p.name = s.name);
+
+UPDATE payers p SET kind = s.kind, adapter = s.adapter, retired_at = NULL, version = p.version + 1,
+    updated_at = now()
+FROM seed_payers s
+WHERE p.name = s.name
+  AND (p.kind, p.adapter, p.retired_at IS NULL) IS DISTINCT FROM (s.kind, s.adapter, true);
 
 -- ---------------------------------------------------------------- plans
 CREATE TEMP TABLE seed_plans (payer text, code text, name text, insurance_type text,
