@@ -247,6 +247,7 @@ static void test_registry(void)
     CHECK(coverage_adapter_find("Stub") == NULL);
     CHECK(coverage_adapter_find(NULL) == NULL);
     CHECK(coverage_slow_adapter.timeout_ms <= 2000);
+    CHECK(!strcmp(coverage_adapter_names(), "stub, slow, failing, none"));
 }
 
 /* Must run last: after shutdown the runner starts nothing. */
