@@ -3,6 +3,7 @@
 #include "audit/audit.h"
 #include "cases/case_access.h"
 #include "cases/cases.h"
+#include "coverage/coverage.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
@@ -16,6 +17,12 @@ void routes_store_init(void)
     case_access_store_init();
     cases_store_init();
     records_store_init();
+    coverage_store_init();
+}
+
+void routes_stop(void)
+{
+    coverage_stop(5000);
 }
 
 const struct http_route *const *routes_all(void)
@@ -27,6 +34,7 @@ const struct http_route *const *routes_all(void)
         tables[n++] = audit_routes();
         tables[n++] = cases_routes();
         tables[n++] = records_routes();
+        tables[n++] = coverage_routes();
         tables[n] = NULL;
     }
     return tables;

@@ -289,19 +289,19 @@ def request_examples_are_accepted_by_the_service():
             problems.append(f"{op.label}: x-example-role {role!r} is not in x-roles {roles}")
             continue
         tok = role_token(role) if role else None
-        headers = {}
-        if op.param("If-Match", "header"):
-            if op.path not in gets:
-                problems.append(f"{op.label}: documents If-Match but the spec has no GET {op.path} to read the ETag")
-                continue
-            g = api.get(path_only, tok)
-            if g.status != 200 or not g.headers.get("etag"):
-                problems.append(f"{op.label}: GET {path_only} for the ETag gave {g.status}, "
-                                f"ETag {g.headers.get('etag')!r}")
-                continue
-            headers["If-Match"] = g.headers["etag"]
+        if op.param("If-Match", "header") and op.path not in gets:
+            problems.append(f"{op.label}: documents If-Match but the spec has no GET {op.path} to read the ETag")
+            continue
         for name, mt, value in examples or [(None, None, None)]:
-            h = dict(headers)
+            h = {}
+            if op.param("If-Match", "header"):
+                # Read the ETag afresh for each example: the previous one changed it.
+                g = api.get(path_only, tok)
+                if g.status != 200 or not g.headers.get("etag"):
+                    problems.append(f"{op.label}: GET {path_only} for the ETag gave {g.status}, "
+                                    f"ETag {g.headers.get('etag')!r}")
+                    continue
+                h["If-Match"] = g.headers["etag"]
             body = None
             where = f"{op.label}{' ' + name if name else ''} as {role or 'anonymous'} on {concrete}"
             if op.param("Idempotency-Key", "header"):
