@@ -284,7 +284,10 @@ def idempotent_upload_retry_stores_one_document():
     r2 = expect(upload(cid, tok, data, headers={"Idempotency-Key": key}), 201)
     assert r2.headers.get("idempotent-replayed") == "true"
     assert r1.json["id"] == r2.json["id"] and r2.headers["location"] == r1.headers["location"]
+    assert r2.headers["etag"] == r1.headers["etag"]
     assert docs_of(cid) == 1
+    assert count("audit_events", f"action = 'request.replayed' AND resource_type = 'document' "
+                                 f"AND actor_sub = (SELECT uploaded_by_sub FROM documents WHERE case_id = '{cid}')") == 1
     # the same key for a different upload: other bytes, other kind, other declared type
     expect_problem(upload(cid, tok, pdf(), headers={"Idempotency-Key": key}), 422)
     expect_problem(upload(cid, tok, data, kind="other", headers={"Idempotency-Key": key}), 422)

@@ -495,11 +495,16 @@ static int download_document(struct http_ctx *ctx)
         case_access(ctx->db, &ctx->who, case_id, 0, &ref, &ctx->err) != 0 ||
         record_store_content_open(ctx->db, case_id, doc_id, &c, &ctx->err) != 0)
         return -1;
-    if (!c.media_type || !c.bytes || !c.sha256) {
+    if (!c.media_type) {
         record_store_content_close(&c);
         app_error_set(&ctx->err, 404, "not-found", "Not found",
                       "This record is physical slides; it has no content to download.");
         return -1;
+    }
+    if (!c.bytes || !c.sha256) {
+        record_store_content_close(&c);
+        log_msg(LOG_ERROR, "records: document %s has no stored content", doc_id);
+        return app_error_internal(&ctx->err);
     }
     /* Serve only what was stored: a mismatch means the bytes changed after
      * upload, and a reviewer must never read an altered record. */
@@ -608,12 +613,12 @@ static int delete_document(struct http_ctx *ctx)
         return -1;
     if (strcmp(ref.status, "draft") != 0 && !(before = missing_records(ctx, case_id)))
         return -1;
-    rc = record_store_document_delete(ctx->db, case_id, doc_id, &ctx->err) != 0 ||
-                 keep_checklist(ctx, &ref, before) != 0 ||
-                 commit_change(ctx, 204, "document.remove", "document", doc_id, case_id,
-                               "document.removed") != 0
-             ? -1
-             : http_reply_json(ctx, 204, NULL);
+    rc = -1;
+    if (record_store_document_delete(ctx->db, case_id, doc_id, &ctx->err) == 0 &&
+        keep_checklist(ctx, &ref, before) == 0 &&
+        commit_change(ctx, 204, "document.remove", "document", doc_id, case_id,
+                      "document.removed") == 0)
+        rc = http_reply_json(ctx, 204, NULL);
     json_decref(before);
     return rc;
 }
@@ -728,12 +733,12 @@ static int delete_medication(struct http_ctx *ctx)
         return -1;
     if (strcmp(ref.status, "draft") != 0 && !(before = missing_records(ctx, case_id)))
         return -1;
-    rc = record_store_medication_delete(ctx->db, case_id, med_id, &ctx->err) != 0 ||
-                 keep_checklist(ctx, &ref, before) != 0 ||
-                 commit_change(ctx, 204, "medication.remove", "medication", med_id, case_id,
-                               "medication.removed") != 0
-             ? -1
-             : http_reply_json(ctx, 204, NULL);
+    rc = -1;
+    if (record_store_medication_delete(ctx->db, case_id, med_id, &ctx->err) == 0 &&
+        keep_checklist(ctx, &ref, before) == 0 &&
+        commit_change(ctx, 204, "medication.remove", "medication", med_id, case_id,
+                      "medication.removed") == 0)
+        rc = http_reply_json(ctx, 204, NULL);
     json_decref(before);
     return rc;
 }
