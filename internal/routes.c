@@ -2,9 +2,12 @@
 
 #include "audit/audit.h"
 #include "cases/case_access.h"
+#include "cases/cases.h"
+#include "coverage/coverage.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
+#include "records/records.h"
 
 void routes_store_init(void)
 {
@@ -12,6 +15,14 @@ void routes_store_init(void)
     idempotency_store_init();
     events_store_init();
     case_access_store_init();
+    cases_store_init();
+    records_store_init();
+    coverage_store_init();
+}
+
+void routes_stop(void)
+{
+    coverage_stop(5000);
 }
 
 const struct http_route *const *routes_all(void)
@@ -21,6 +32,9 @@ const struct http_route *const *routes_all(void)
     if (!tables[0]) {
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
+        tables[n++] = cases_routes();
+        tables[n++] = records_routes();
+        tables[n++] = coverage_routes();
         tables[n] = NULL;
     }
     return tables;

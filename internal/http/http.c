@@ -144,7 +144,7 @@ void http_set_header(struct http_ctx *ctx, const char *name, const char *value)
 int http_reply_json(struct http_ctx *ctx, int status, json_t *body)
 {
     if (body) {
-        char *s = json_dumps(body, JSON_COMPACT);
+        char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
         ulfius_set_string_body_response(ctx->res, (unsigned)status, s ? s : "{}");
         u_map_put(ctx->res->map_header, "Content-Type", "application/json");
         free(s);
@@ -199,7 +199,8 @@ int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size
     char *bar;
     if (strlen(cursor) > 300 || !(raw = b64url_decode(cursor, strlen(cursor), &n)))
         goto bad;
-    bar = strchr((char *)raw, '|');
+    /* The id (last) never contains '|'; a sort key (a name, a date) might. */
+    bar = strrchr((char *)raw, '|');
     if (!bar || memchr(raw, 0, n) || (size_t)(bar - (char *)raw) >= keylen ||
         strlen(bar + 1) >= idlen) {
         free(raw);

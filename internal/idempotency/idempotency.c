@@ -14,13 +14,15 @@ static const struct db_statement statements[] = {
                    " VALUES ($1, $2, $3, $4)"
                    " ON CONFLICT (subject, key) DO UPDATE SET route = EXCLUDED.route,"
                    "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
-                   "   location = NULL, created_at = now()"
+                   "   location = NULL, etag = NULL, created_at = now()"
                    " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
                    " RETURNING 1"},
-    {"idem_get", "SELECT route, request_hash, status, response_body, location FROM idempotency_keys"
-                 " WHERE subject = $1 AND key = $2"},
-    {"idem_store", "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = $5"
-                   " WHERE subject = $1 AND key = $2"},
+    {"idem_get",
+     "SELECT route, request_hash, status, response_body, location, etag FROM idempotency_keys"
+     " WHERE subject = $1 AND key = $2"},
+    {"idem_store",
+     "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = $5, etag = $6"
+     " WHERE subject = $1 AND key = $2"},
     {NULL, NULL},
 };
 
@@ -29,23 +31,35 @@ void idempotency_store_init(void)
     db_register(statements);
 }
 
+/* What makes a retry "the same request": method, path with its query (an
+ * upload's kind and title travel there), for raw uploads the declared
+ * Content-Type, and the body. */
 static void request_hash(const struct http_ctx *ctx, char out[65])
 {
-    size_t plen = strlen(ctx->req->url_path), blen = ctx->req->binary_body_length;
-    size_t mlen = strlen(ctx->req->http_verb);
-    char *buf = malloc(mlen + plen + blen + 3);
+    const char *url = ctx->req->http_url ? ctx->req->http_url : ctx->req->url_path;
+    const char *ct = ctx->route->body == HTTP_BODY_BINARY ? http_header(ctx, "Content-Type") : NULL;
+    size_t ulen = strlen(url), clen = ct ? strlen(ct) : 0, blen = ctx->req->binary_body_length;
+    size_t mlen = strlen(ctx->req->http_verb), n = 0;
+    char *buf = malloc(mlen + ulen + clen + blen + 3);
     if (!buf) {
         memset(out, '0', 64);
         out[64] = 0;
         return;
     }
-    memcpy(buf, ctx->req->http_verb, mlen);
-    buf[mlen] = ' ';
-    memcpy(buf + mlen + 1, ctx->req->url_path, plen);
-    buf[mlen + 1 + plen] = '\n';
+    memcpy(buf + n, ctx->req->http_verb, mlen);
+    n += mlen;
+    buf[n++] = ' ';
+    memcpy(buf + n, url, ulen);
+    n += ulen;
+    buf[n++] = '\n';
+    if (clen)
+        memcpy(buf + n, ct, clen);
+    n += clen;
+    buf[n++] = '\n';
     if (blen)
-        memcpy(buf + mlen + plen + 2, ctx->req->binary_body, blen);
-    sha256_hex(buf, mlen + plen + blen + 2, out);
+        memcpy(buf + n, ctx->req->binary_body, blen);
+    n += blen;
+    sha256_hex(buf, n, out);
     free(buf);
 }
 
@@ -84,6 +98,8 @@ static int replay(struct http_ctx *ctx, const char *key, const char *hash)
         http_set_header(ctx, "Content-Type", "application/json");
     if (loc)
         http_set_header(ctx, "Location", loc);
+    if (db_value(res, 0, "etag"))
+        http_set_header(ctx, "ETag", db_value(res, 0, "etag"));
     http_set_header(ctx, "Idempotent-Replayed", "true");
     ctx->status = atoi(status);
     PQclear(res);
@@ -143,8 +159,9 @@ int idempotency_begin(struct http_ctx *ctx)
 int idempotency_finish(struct http_ctx *ctx)
 {
     char status[16], *body;
-    const char *params[5];
+    const char *params[6];
     const char *loc = u_map_get_case(ctx->res->map_header, "Location");
+    const char *etag = u_map_get_case(ctx->res->map_header, "ETag");
     PGresult *res;
 
     if (!ctx->db || !db_in_transaction(ctx->db))
@@ -157,7 +174,8 @@ int idempotency_finish(struct http_ctx *ctx)
     params[2] = status;
     params[3] = body;
     params[4] = loc;
-    res = db_exec(ctx->db, "idem_store", 5, params, &ctx->err);
+    params[5] = etag;
+    res = db_exec(ctx->db, "idem_store", 6, params, &ctx->err);
     free(body);
     if (!res) {
         db_rollback(ctx->db);

@@ -44,9 +44,10 @@ CREATE TABLE cases (
     submitted_at       timestamptz,
     closed_at          timestamptz
 );
-CREATE INDEX cases_patient_idx ON cases (patient_sub, updated_at DESC, id DESC);
-CREATE INDEX cases_updated_idx ON cases (updated_at DESC, id DESC);
-CREATE INDEX cases_status_idx ON cases (status, updated_at DESC, id DESC);
+-- Lists page newest-created first with a (created_at, id) keyset.
+CREATE INDEX cases_patient_idx ON cases (patient_sub, created_at DESC, id DESC);
+CREATE INDEX cases_created_idx ON cases (created_at DESC, id DESC);
+CREATE INDEX cases_status_idx ON cases (status, created_at DESC, id DESC);
 
 -- Every change of status, with who and when.
 CREATE TABLE case_status_history (

@@ -1,0 +1,383 @@
+#include "case_store.h"
+#include "case_access.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The API representation of a case, rendered by PostgreSQL from the row
+ * aliased c. Timestamps come out as RFC 3339 (sessions run in UTC). */
+#define CASE_JSON                                                                                  \
+    "jsonb_build_object("                                                                          \
+    " 'id', c.id, 'status', c.status, 'version', c.version, 'round', c.round,"                     \
+    " 'parent_case_id', c.parent_case_id, 'patient_subject', c.patient_sub,"                       \
+    " 'created_by', jsonb_build_object('subject', c.created_by_sub, 'role', c.created_by_role),"   \
+    " 'patient', jsonb_build_object('name', c.patient_name, 'date_of_birth', c.patient_dob,"       \
+    "   'sex', c.patient_sex, 'contact', c.patient_contact, 'state', c.patient_state,"             \
+    "   'zip', c.patient_zip, 'location', CASE WHEN c.patient_lat IS NULL THEN NULL ELSE"          \
+    "   jsonb_build_object('lat', c.patient_lat, 'lon', c.patient_lon) END,"                       \
+    "   'preferred_language', c.preferred_language),"                                              \
+    " 'diagnosis', jsonb_build_object('cancer_type', c.cancer_type, 'diagnosis_date',"             \
+    "   c.diagnosis_date, 'stage', c.stage, 'histology', c.histology),"                            \
+    " 'treatment_plan', c.treatment_plan,"                                                         \
+    " 'request', jsonb_build_object('reasons', to_jsonb(c.reasons), 'reason_other',"               \
+    "   c.reason_other, 'urgency', c.urgency, 'urgency_reason', c.urgency_reason,"                 \
+    "   'questions', c.questions),"                                                                \
+    " 'preferences', jsonb_build_object('telehealth_ok', c.telehealth_ok, 'max_travel_km',"        \
+    "   c.max_travel_km, 'languages', to_jsonb(c.languages)),"                                     \
+    " 'created_at', c.created_at, 'updated_at', c.updated_at,"                                     \
+    " 'submitted_at', c.submitted_at, 'closed_at', c.closed_at)"
+
+/* Column values from the validated document d (see cases.c for its shape). */
+#define CASE_COLUMNS_FROM_DOC                                                                      \
+    " d#>>'{patient,name}', (d#>>'{patient,date_of_birth}')::date, d#>>'{patient,sex}',"           \
+    " COALESCE(NULLIF(d#>'{patient,contact}', 'null'::jsonb), '{}'::jsonb),"                       \
+    " d#>>'{patient,state}', d#>>'{patient,zip}',"                                                 \
+    " (d#>>'{patient,location,lat}')::float8, (d#>>'{patient,location,lon}')::float8,"             \
+    " COALESCE(d#>>'{patient,preferred_language}', 'en'),"                                         \
+    " d#>>'{diagnosis,cancer_type}', (d#>>'{diagnosis,diagnosis_date}')::date,"                    \
+    " COALESCE(NULLIF(d#>'{diagnosis,stage}', 'null'::jsonb), '{\"unknown\": true}'::jsonb),"      \
+    " d#>>'{diagnosis,histology}', NULLIF(d->'treatment_plan', 'null'::jsonb),"                    \
+    " ARRAY(SELECT jsonb_array_elements_text(d#>'{request,reasons}')),"                            \
+    " d#>>'{request,reason_other}', d#>>'{request,urgency}', d#>>'{request,urgency_reason}',"      \
+    " COALESCE((d#>>'{preferences,telehealth_ok}')::boolean, true),"                               \
+    " (d#>>'{preferences,max_travel_km}')::int,"                                                   \
+    " ARRAY(SELECT jsonb_array_elements_text(COALESCE(d#>'{preferences,languages}', '[]'))),"      \
+    " COALESCE(NULLIF(d#>'{request,questions}', 'null'::jsonb), '[]'::jsonb)"
+
+#define CASE_COLUMN_NAMES                                                                          \
+    " patient_name, patient_dob, patient_sex, patient_contact, patient_state, patient_zip,"        \
+    " patient_lat, patient_lon, preferred_language, cancer_type, diagnosis_date, stage,"           \
+    " histology, treatment_plan, reasons, reason_other, urgency, urgency_reason,"                  \
+    " telehealth_ok, max_travel_km, languages, questions"
+
+#define VISIBLE_TO_LIST " " CASE_VISIBLE_SQL("$1", "$2", "$3")
+
+static const struct db_statement statements[] = {
+    {"case_insert",
+     "WITH ins AS (INSERT INTO cases (patient_sub, created_by_sub, "
+     "created_by_role," CASE_COLUMN_NAMES ") SELECT $1, $2, $3," CASE_COLUMNS_FROM_DOC
+     " FROM (SELECT $4::jsonb AS d) x RETURNING *),"
+     " h AS (INSERT INTO case_status_history (case_id, from_status, to_status, actor_sub,"
+     "   actor_role) SELECT id, NULL, status, $2, $3 FROM ins)"
+     " SELECT " CASE_JSON " AS doc FROM ins c"},
+    {"case_get", "SELECT " CASE_JSON " AS doc FROM cases c WHERE c.id = $1::uuid"},
+    /* The hot read: visibility, the audit row and the representation in one
+     * round trip and one statement (so the read is never unaudited). */
+    {"case_read_audited",
+     "WITH c AS (SELECT c.* FROM cases c WHERE c.id = $1::uuid AND " CASE_VISIBLE_SQL(
+         "$2", "$3",
+         "$4") "),"
+               " a AS (INSERT INTO audit_events (actor_sub, actor_role, action, resource_type, "
+               "resource_id,"
+               "   case_id, outcome, status, request_id)"
+               "   SELECT $3, $2, 'case.read', 'case', c.id::text, c.id, 'success', 200, $5 FROM c)"
+               " SELECT " CASE_JSON " AS doc FROM c"},
+    {"case_update",
+     "UPDATE cases c SET (patient_sub," CASE_COLUMN_NAMES ") = (SELECT $4," CASE_COLUMNS_FROM_DOC
+     " FROM (SELECT $2::jsonb AS d) x), version = c.version + 1, updated_at = now()"
+     " WHERE c.id = $1::uuid AND c.version = $3::int RETURNING " CASE_JSON " AS doc"},
+    {"case_list",
+     "SELECT " CASE_JSON " AS doc,"
+     " to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS k,"
+     " c.id FROM cases c WHERE" VISIBLE_TO_LIST
+     " AND ($4::text IS NULL OR c.status = $4) AND ($5::text IS NULL OR c.cancer_type = $5)"
+     " AND ($6::timestamptz IS NULL OR c.updated_at >= $6::timestamptz)"
+     " AND ($7::timestamptz IS NULL OR (c.created_at, c.id) < ($7::timestamptz, $8::uuid))"
+     " ORDER BY c.created_at DESC, c.id DESC LIMIT $9::int"},
+    {"case_transition",
+     "WITH u AS (UPDATE cases SET status = $2, version = version + 1, updated_at = now(),"
+     "   submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END,"
+     "   closed_at = CASE WHEN $2 IN ('closed', 'withdrawn') THEN now() ELSE closed_at END"
+     "   WHERE id = $1::uuid AND status = $3 RETURNING *),"
+     " h AS (INSERT INTO case_status_history (case_id, from_status, to_status, actor_sub,"
+     "   actor_role, note) SELECT id, $3, $2, $4, $5, $6 FROM u)"
+     " SELECT " CASE_JSON " AS doc FROM u c"},
+    /* Capacity is held while an assignment is offered or accepted; a
+     * withdrawn case gives it back. */
+    {"case_cancel_assignments",
+     "WITH a AS (UPDATE assignments SET status = 'cancelled', updated_at = now()"
+     "   WHERE case_id = $1::uuid AND status IN ('offered', 'accepted') RETURNING specialist_id)"
+     " UPDATE specialists s SET open_cases = GREATEST(s.open_cases - 1, 0), updated_at = now()"
+     " FROM a WHERE s.id = a.specialist_id"},
+    {"case_history",
+     "SELECT COALESCE(jsonb_agg(jsonb_build_object('from_status', h.from_status, 'to_status',"
+     " h.to_status, 'actor', jsonb_build_object('subject', h.actor_sub, 'role', h.actor_role),"
+     " 'note', h.note, 'at', h.at) ORDER BY h.id), '[]'::jsonb) AS items"
+     " FROM case_status_history h WHERE h.case_id = $1::uuid"},
+    {"case_checklist_inputs",
+     "SELECT ct.category,"
+     " COALESCE(c.treatment_plan->>'summary', '') <> '' AS plan_in_case,"
+     " (SELECT count(*) FROM medications m WHERE m.case_id = c.id) AS medication_entries,"
+     " COALESCE((SELECT jsonb_object_agg(kind, n) FROM (SELECT kind, count(*) AS n"
+     "   FROM documents d WHERE d.case_id = c.id GROUP BY kind) k), '{}'::jsonb) AS documents"
+     " FROM cases c JOIN cancer_types ct ON ct.code = c.cancer_type WHERE c.id = $1::uuid"},
+    {"cancer_type_exists", "SELECT 1 FROM cancer_types WHERE code = $1"},
+    {"cancer_types_all",
+     "SELECT COALESCE(jsonb_agg(jsonb_build_object('code', code, 'name', name, 'icd10_range',"
+     " icd10_range, 'category', category, 'rare', rare) ORDER BY code), '[]'::jsonb) AS items"
+     " FROM cancer_types"},
+    {"specialties_all",
+     "SELECT COALESCE(jsonb_agg(jsonb_build_object('code', code, 'name', name, 'nucc_taxonomy',"
+     " nucc_taxonomy) ORDER BY code), '[]'::jsonb) AS items FROM specialties"},
+    {NULL, NULL},
+};
+
+void case_store_init(void)
+{
+    db_register(statements);
+}
+
+/* Parses the single JSON column of a one-row result; 404 when no row. */
+static int one_doc(PGresult *res, const char *column, json_t **out, struct app_error *err,
+                   const char *what)
+{
+    const char *v;
+    json_error_t jerr;
+    if (PQntuples(res) != 1 || !(v = db_value(res, 0, column))) {
+        PQclear(res);
+        return app_error_not_found(err, what);
+    }
+    *out = json_loads(v, 0, &jerr);
+    PQclear(res);
+    return *out ? 0 : app_error_internal(err);
+}
+
+int case_store_insert(struct db_conn *conn, const struct principal *who, const char *patient_sub,
+                      const json_t *doc, json_t **out, struct app_error *err)
+{
+    char *body = json_dumps(doc, JSON_COMPACT);
+    const char *params[4] = {patient_sub, who->sub, role_name(who->role), body};
+    PGresult *res = db_exec(conn, "case_insert", 4, params, err);
+    free(body);
+    if (!res)
+        return -1;
+    return one_doc(res, "doc", out, err, "case");
+}
+
+int case_store_get(struct db_conn *conn, const char *id, json_t **out, struct app_error *err)
+{
+    const char *params[1] = {id};
+    PGresult *res = db_exec(conn, "case_get", 1, params, err);
+    if (!res)
+        return -1;
+    return one_doc(res, "doc", out, err, "case");
+}
+
+int case_store_read_audited(struct db_conn *conn, const struct principal *who, const char *id,
+                            const char *request_id, json_t **out, struct app_error *err)
+{
+    const char *params[5] = {id, role_name(who->role), who->sub,
+                             who->specialist_id[0] ? who->specialist_id : NULL, request_id};
+    PGresult *res = db_exec(conn, "case_read_audited", 5, params, err);
+    if (!res)
+        return -1;
+    return one_doc(res, "doc", out, err, "case");
+}
+
+int case_store_update(struct db_conn *conn, const char *id, int version, const char *patient_sub,
+                      const json_t *doc, json_t **out, struct app_error *err)
+{
+    char *body = json_dumps(doc, JSON_COMPACT), vbuf[16];
+    const char *params[4] = {id, body, vbuf, patient_sub};
+    PGresult *res;
+    snprintf(vbuf, sizeof vbuf, "%d", version);
+    res = db_exec(conn, "case_update", 4, params, err);
+    free(body);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        app_error_set(err, 412, "precondition-failed", "Precondition failed",
+                      "The case changed since you read it; read it again and retry.");
+        return -1;
+    }
+    return one_doc(res, "doc", out, err, "case");
+}
+
+int case_store_list(struct db_conn *conn, const struct case_list_query *q, json_t **items,
+                    int *more, struct app_error *err)
+{
+    char limit[16];
+    const char *params[9];
+    PGresult *res;
+    int i, n;
+    snprintf(limit, sizeof limit, "%d", q->limit + 1);
+    params[0] = role_name(q->who->role);
+    params[1] = q->who->sub;
+    params[2] = q->who->specialist_id[0] ? q->who->specialist_id : NULL;
+    params[3] = q->status;
+    params[4] = q->cancer_type;
+    params[5] = q->updated_since;
+    params[6] = q->after_created;
+    params[7] = q->after_id;
+    params[8] = limit;
+    res = db_exec(conn, "case_list", 9, params, err);
+    if (!res)
+        return -1;
+    n = PQntuples(res);
+    *more = n > q->limit;
+    *items = json_array();
+    for (i = 0; i < n && i < q->limit; i++) {
+        json_t *doc = json_loads(db_value(res, i, "doc"), 0, NULL);
+        if (!doc)
+            continue;
+        /* The cursor is carried on each item for the caller to build the next page. */
+        json_object_set_new(doc, "_cursor_key", json_string(db_value(res, i, "k")));
+        json_array_append_new(*items, doc);
+    }
+    PQclear(res);
+    return 0;
+}
+
+int case_store_transition(struct db_conn *conn, const char *id, const char *from_status,
+                          const char *to_status, const struct principal *who, const char *note,
+                          json_t **out, struct app_error *err)
+{
+    const char *params[6] = {id, to_status, from_status, who->sub, role_name(who->role), note};
+    PGresult *res = db_exec(conn, "case_transition", 6, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return app_error_conflict(err, "The case is no longer %s.", from_status);
+    }
+    return one_doc(res, "doc", out, err, "case");
+}
+
+int case_store_cancel_assignments(struct db_conn *conn, const char *id, struct app_error *err)
+{
+    const char *params[1] = {id};
+    PGresult *res = db_exec(conn, "case_cancel_assignments", 1, params, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int case_store_history(struct db_conn *conn, const char *id, json_t **items, struct app_error *err)
+{
+    const char *params[1] = {id};
+    PGresult *res = db_exec(conn, "case_history", 1, params, err);
+    if (!res)
+        return -1;
+    return one_doc(res, "items", items, err, "case");
+}
+
+/* What a reviewer needs, and which of it blocks submission. Imaging is
+ * required where staging depends on it (solid tumours, CNS, paediatric
+ * tumours); blood and skin cancers can be reviewed without it. */
+int case_store_checklist(struct db_conn *conn, const char *id, json_t **out, struct app_error *err)
+{
+    const char *params[1] = {id};
+    PGresult *res = db_exec(conn, "case_checklist_inputs", 1, params, err);
+    json_t *docs, *items, *missing;
+    const char *category;
+    int plan_in_case, meds, imaging_required;
+    struct {
+        const char *item;
+        int required;
+        long count;
+        const char *satisfied_by;
+    } rows[7];
+    int i;
+
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return app_error_not_found(err, "case");
+    }
+    category = db_value(res, 0, "category");
+    plan_in_case = db_bool(res, 0, "plan_in_case");
+    meds = atoi(db_value(res, 0, "medication_entries"));
+    docs = json_loads(db_value(res, 0, "documents"), 0, NULL);
+    imaging_required = strcmp(category, "hematologic") != 0 && strcmp(category, "skin") != 0;
+    PQclear(res);
+    if (!docs)
+        return app_error_internal(err);
+
+#define DOCS(kind) ((long)json_integer_value(json_object_get(docs, kind)))
+    rows[0].item = "pathology_report";
+    rows[0].required = 1;
+    rows[0].count = DOCS("pathology_report");
+    rows[0].satisfied_by = "document";
+    rows[1].item = "pathology_slides";
+    rows[1].required = 0;
+    rows[1].count = DOCS("pathology_slides");
+    rows[1].satisfied_by = "document";
+    rows[2].item = "imaging";
+    rows[2].required = imaging_required;
+    rows[2].count = DOCS("imaging");
+    rows[2].satisfied_by = "document";
+    rows[3].item = "operative_report";
+    rows[3].required = 0;
+    rows[3].count = DOCS("operative_report");
+    rows[3].satisfied_by = "document";
+    rows[4].item = "discharge_summary";
+    rows[4].required = 0;
+    rows[4].count = DOCS("discharge_summary");
+    rows[4].satisfied_by = "document";
+    rows[5].item = "treatment_plan";
+    rows[5].required = 1;
+    rows[5].count = DOCS("treatment_plan");
+    rows[5].satisfied_by = rows[5].count ? "document" : plan_in_case ? "case_treatment_plan" : NULL;
+    if (!rows[5].count && plan_in_case)
+        rows[5].count = 1;
+    rows[6].item = "medication_list";
+    rows[6].required = 1;
+    rows[6].count = DOCS("medication_list");
+    rows[6].satisfied_by = rows[6].count ? "document" : meds ? "medication_entries" : NULL;
+    if (!rows[6].count)
+        rows[6].count = meds;
+#undef DOCS
+    json_decref(docs);
+
+    items = json_array();
+    missing = json_array();
+    for (i = 0; i < 7; i++) {
+        int present = rows[i].count > 0;
+        json_t *row =
+            json_pack("{s:s,s:b,s:b,s:I}", "item", rows[i].item, "required", rows[i].required,
+                      "present", present, "count", (json_int_t)rows[i].count);
+        json_object_set_new(row, "satisfied_by",
+                            present && rows[i].satisfied_by ? json_string(rows[i].satisfied_by)
+                                                            : json_null());
+        json_array_append_new(items, row);
+        if (rows[i].required && !present)
+            json_array_append_new(missing, json_string(rows[i].item));
+    }
+    *out = json_pack("{s:o,s:b,s:o}", "items", items, "can_submit", json_array_size(missing) == 0,
+                     "missing", missing);
+    return 0;
+}
+
+int case_store_cancer_type_exists(struct db_conn *conn, const char *code, struct app_error *err)
+{
+    const char *params[1] = {code};
+    PGresult *res = db_exec(conn, "cancer_type_exists", 1, params, err);
+    int n;
+    if (!res)
+        return -1;
+    n = PQntuples(res);
+    PQclear(res);
+    return n == 1;
+}
+
+static int vocabulary(struct db_conn *conn, const char *stmt, json_t **items, struct app_error *err)
+{
+    PGresult *res = db_exec(conn, stmt, 0, NULL, err);
+    if (!res)
+        return -1;
+    return one_doc(res, "items", items, err, "vocabulary");
+}
+
+int case_store_cancer_types(struct db_conn *conn, json_t **items, struct app_error *err)
+{
+    return vocabulary(conn, "cancer_types_all", items, err);
+}
+
+int case_store_specialties(struct db_conn *conn, json_t **items, struct app_error *err)
+{
+    return vocabulary(conn, "specialties_all", items, err);
+}

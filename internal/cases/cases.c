@@ -1,0 +1,661 @@
+#include "cases.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../audit/audit.h"
+#include "../events/events.h"
+#include "../util/util.h"
+#include "../validate/validate.h"
+#include "case_access.h"
+#include "case_store.h"
+
+/* ---------- the shape of a case document ---------- */
+
+static const char *const sexes[] = {"female", "male", "intersex", "unknown", NULL};
+static const char *const stage_systems[] = {"ajcc8", "ajcc7", "figo", "ann_arbor",
+                                            "iss",   "other", NULL};
+static const char *const intents[] = {"curative", "palliative", "unknown", NULL};
+static const char *const modalities[] = {"surgery",
+                                         "chemotherapy",
+                                         "radiation",
+                                         "immunotherapy",
+                                         "targeted_therapy",
+                                         "hormone_therapy",
+                                         "stem_cell_transplant",
+                                         "car_t",
+                                         "active_surveillance",
+                                         "clinical_trial",
+                                         "palliative_care",
+                                         "other",
+                                         NULL};
+static const char *const reasons[] = {"confirm_diagnosis",
+                                      "confirm_stage",
+                                      "explore_options",
+                                      "rare_cancer",
+                                      "doctor_not_specialist",
+                                      "treatment_not_working",
+                                      "surgery_recommended",
+                                      "risky_or_experimental_treatment",
+                                      "uncertain_type_or_stage",
+                                      "communication_difficulty",
+                                      "peace_of_mind",
+                                      "insurer_requires",
+                                      "other",
+                                      NULL};
+static const char *const urgencies[] = {"routine", "soon", "urgent", NULL};
+static const char *const statuses[] = {"draft",  "submitted", "in_review", "opinion_ready",
+                                       "closed", "withdrawn", NULL};
+
+static const struct vfield contact_fields[] = {
+    {"email", V_STRING, V_NULLABLE, 3, 254, NULL, NULL, 0},
+    {"phone", V_STRING, V_NULLABLE, 3, 32, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield location_fields[] = {
+    {"lat", V_NUMBER, V_REQUIRED, -90, 90, NULL, NULL, 0},
+    {"lon", V_NUMBER, V_REQUIRED, -180, 180, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield patient_fields[] = {
+    {"name", V_STRING, V_REQUIRED, 1, 200, NULL, NULL, 0},
+    {"date_of_birth", V_DATE, V_REQUIRED, 0, 0, NULL, NULL, 0},
+    {"sex", V_ENUM, V_REQUIRED, 0, 0, sexes, NULL, 0},
+    {"contact", V_OBJECT, V_NULLABLE, 0, 0, NULL, contact_fields, 0},
+    {"state", V_STRING, V_NULLABLE, 2, 2, NULL, NULL, 0},
+    {"zip", V_STRING, V_NULLABLE, 5, 5, NULL, NULL, 0},
+    {"location", V_OBJECT, V_NULLABLE, 0, 0, NULL, location_fields, 0},
+    {"preferred_language", V_STRING, 0, 2, 16, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield stage_fields[] = {
+    {"unknown", V_BOOL, 0, 0, 0, NULL, NULL, 0},
+    {"system", V_ENUM, 0, 0, 0, stage_systems, NULL, 0},
+    {"t", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
+    {"n", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
+    {"m", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
+    {"group", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield diagnosis_fields[] = {
+    {"cancer_type", V_STRING, V_REQUIRED, 1, 64, NULL, NULL, 0},
+    {"diagnosis_date", V_DATE, V_NULLABLE, 0, 0, NULL, NULL, 0},
+    {"stage", V_OBJECT, 0, 0, 0, NULL, stage_fields, 0},
+    {"histology", V_TEXT, V_NULLABLE, 1, 2000, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield proposed_by_fields[] = {
+    {"physician", V_STRING, V_NULLABLE, 1, 200, NULL, NULL, 0},
+    {"institution", V_STRING, V_NULLABLE, 1, 200, NULL, NULL, 0},
+    {"specialty", V_STRING, V_NULLABLE, 1, 100, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield plan_fields[] = {
+    {"summary", V_TEXT, V_REQUIRED, 1, 5000, NULL, NULL, 0},
+    {"intent", V_ENUM, 0, 0, 0, intents, NULL, 0},
+    {"modalities", V_ENUM_ARRAY, 0, 0, 12, modalities, NULL, 0},
+    {"proposed_by", V_OBJECT, V_NULLABLE, 0, 0, NULL, proposed_by_fields, 0},
+    {"planned_start", V_DATE, V_NULLABLE, 0, 0, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield request_fields[] = {
+    {"reasons", V_ENUM_ARRAY, V_REQUIRED, 1, 13, reasons, NULL, 0},
+    {"reason_other", V_TEXT, V_NULLABLE, 1, 1000, NULL, NULL, 0},
+    {"urgency", V_ENUM, V_REQUIRED, 0, 0, urgencies, NULL, 0},
+    {"urgency_reason", V_TEXT, V_NULLABLE, 1, 1000, NULL, NULL, 0},
+    {"questions", V_STRING_ARRAY, 0, 0, 20, NULL, NULL, 2000},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield preference_fields[] = {
+    {"telehealth_ok", V_BOOL, 0, 0, 0, NULL, NULL, 0},
+    {"max_travel_km", V_INT, V_NULLABLE, 0, 20000, NULL, NULL, 0},
+    {"languages", V_STRING_ARRAY, 0, 0, 10, NULL, NULL, 16},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
+#define CASE_COMMON_FIELDS                                                                         \
+    {"patient", V_OBJECT, V_REQUIRED, 0, 0, NULL, patient_fields, 0},                              \
+        {"diagnosis", V_OBJECT, V_REQUIRED, 0, 0, NULL, diagnosis_fields, 0},                      \
+        {"treatment_plan", V_OBJECT, V_NULLABLE, 0, 0, NULL, plan_fields, 0},                      \
+        {"request", V_OBJECT, V_REQUIRED, 0, 0, NULL, request_fields, 0},                          \
+        {"preferences", V_OBJECT, 0, 0, 0, NULL, preference_fields, 0},                            \
+        {"id", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                                \
+        {"status", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                            \
+        {"version", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                           \
+        {"round", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                             \
+        {"parent_case_id", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                    \
+        {"created_by", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                        \
+        {"created_at", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                        \
+        {"updated_at", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                        \
+        {"submitted_at", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                      \
+        {"closed_at", V_READONLY, 0, 0, 0, NULL, NULL, 0},                                         \
+    {                                                                                              \
+        "owner", V_READONLY, 0, 0, 0, NULL, NULL, 0                                                \
+    }
+
+/* Staff name the patient's account (JWT subject) when they open a case on a
+ * patient's behalf; a patient's own cases are always theirs. */
+static const struct vfield staff_case_fields[] = {
+    CASE_COMMON_FIELDS,
+    {"patient_subject", V_STRING, V_NULLABLE, 1, 128, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+static const struct vfield patient_case_fields[] = {
+    CASE_COMMON_FIELDS,
+    {"patient_subject", V_READONLY, 0, 0, 0, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
+static const struct vfield transition_fields[] = {
+    {"note", V_TEXT, V_NULLABLE, 1, 1000, NULL, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
+/* ---------- checks the table cannot express ---------- */
+
+static int all_match(const char *s, int (*pred)(int))
+{
+    for (; *s; s++)
+        if (!pred((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+static int language_tag_ok(const char *s)
+{
+    /* BCP 47 primary tag with an optional subtag: en, es, zh-Hant, pt-BR. */
+    size_t i = 0;
+    while (s[i] >= 'a' && s[i] <= 'z')
+        i++;
+    if (i < 2 || i > 3)
+        return 0;
+    if (!s[i])
+        return 1;
+    if (s[i] != '-' || !s[i + 1])
+        return 0;
+    for (i++; s[i]; i++)
+        if (!isalnum((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+static void today_utc(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static void check_case_rules(const json_t *doc, struct app_error *err)
+{
+    const json_t *patient = json_object_get(doc, "patient"),
+                 *diagnosis = json_object_get(doc, "diagnosis"),
+                 *request = json_object_get(doc, "request"),
+                 *prefs = json_object_get(doc, "preferences"),
+                 *stage = json_object_get(diagnosis, "stage"), *item;
+    const char *s;
+    char today[11];
+    size_t i;
+
+    today_utc(today);
+    if ((s = vget_str(patient, "state")) && !all_match(s, isupper))
+        app_error_field(err, "patient.state", "must be a two-letter USPS code");
+    if ((s = vget_str(patient, "zip")) && !all_match(s, isdigit))
+        app_error_field(err, "patient.zip", "must be five digits");
+    if ((s = vget_str(patient, "date_of_birth")) && strcmp(s, today) > 0)
+        app_error_field(err, "patient.date_of_birth", "must not be in the future");
+    if ((s = vget_str(patient, "preferred_language")) && !language_tag_ok(s))
+        app_error_field(err, "patient.preferred_language",
+                        "must be a language tag such as en or es");
+    if ((s = vget_str(json_object_get(patient, "contact"), "email")) &&
+        (!strchr(s, '@') || strchr(s, ' ')))
+        app_error_field(err, "patient.contact.email", "must be an email address");
+    if ((s = vget_str(diagnosis, "diagnosis_date")) && strcmp(s, today) > 0)
+        app_error_field(err, "diagnosis.diagnosis_date", "must not be in the future");
+    if ((s = vget_str(diagnosis, "diagnosis_date")) && vget_str(patient, "date_of_birth") &&
+        strcmp(s, vget_str(patient, "date_of_birth")) < 0)
+        app_error_field(err, "diagnosis.diagnosis_date", "must not be before the date of birth");
+    if (stage) {
+        int unknown = vget_bool(stage, "unknown", 0);
+        int any = vget_str(stage, "t") || vget_str(stage, "n") || vget_str(stage, "m") ||
+                  vget_str(stage, "group");
+        if (unknown && any)
+            app_error_field(err, "diagnosis.stage", "is either unknown or has values, not both");
+        if (!unknown && !any)
+            app_error_field(err, "diagnosis.stage",
+                            "needs a group or T/N/M values, or unknown: true");
+    }
+    if (request) {
+        int other = 0;
+        json_array_foreach(json_object_get(request, "reasons"), i,
+                           item) if (json_is_string(item) &&
+                                     !strcmp(json_string_value(item), "other")) other = 1;
+        if (other && !vget_str(request, "reason_other"))
+            app_error_field(err, "request.reason_other", "is required when reasons include other");
+        if ((s = vget_str(request, "urgency")) && strcmp(s, "routine") != 0 &&
+            !vget_str(request, "urgency_reason"))
+            app_error_field(err, "request.urgency_reason", "is required unless urgency is routine");
+    }
+    json_array_foreach(json_object_get(prefs, "languages"), i, item)
+    {
+        if (json_is_string(item) && !language_tag_ok(json_string_value(item))) {
+            char f[64];
+            snprintf(f, sizeof f, "preferences.languages[%zu]", i);
+            app_error_field(err, f, "must be a language tag such as en or es");
+        }
+    }
+}
+
+/* Validates a complete case document for ctx's role and checks the cancer
+ * type against the vocabulary. */
+static int validate_case(struct http_ctx *ctx, const json_t *doc, int partial)
+{
+    const struct vfield *spec =
+        ctx->who.role == ROLE_PATIENT ? patient_case_fields : staff_case_fields;
+    const char *code;
+    int rc;
+    validate_object(doc, spec, "", partial, &ctx->err);
+    if (!partial)
+        check_case_rules(doc, &ctx->err);
+    if (ctx->err.status)
+        return -1;
+    code = vget_str(json_object_get(doc, "diagnosis"), "cancer_type");
+    if (!code)
+        return 0;
+    if (!http_db(ctx))
+        return -1;
+    rc = case_store_cancer_type_exists(ctx->db, code, &ctx->err);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        app_error_field(&ctx->err, "diagnosis.cancer_type",
+                        "is not a code from GET /v1/cancer-types");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------- rendering ---------- */
+
+static void set_etag(struct http_ctx *ctx, const json_t *doc)
+{
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%lld\"",
+             (long long)json_integer_value(json_object_get(doc, "version")));
+    http_set_header(ctx, "ETag", etag);
+}
+
+static void set_location(struct http_ctx *ctx, const char *id)
+{
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/cases/%s", id);
+    http_set_header(ctx, "Location", loc);
+}
+
+/* Writes the audit row and the event for a change, in the caller's
+ * transaction, then commits. */
+static int record_change(struct http_ctx *ctx, const char *action, const char *event,
+                         const char *case_id)
+{
+    struct audit_entry e = {&ctx->who, ctx->request_id, action,    "case",
+                            case_id,   case_id,         "success", 200};
+    if (audit_record(ctx->db, &e, &ctx->err) != 0 ||
+        events_emit(ctx->db, event, case_id, "case", case_id, &ctx->who, &ctx->err) != 0)
+        return -1;
+    ctx->audited = 1;
+    return db_commit(ctx->db, &ctx->err);
+}
+
+/* ---------- handlers ---------- */
+
+static int create_case(struct http_ctx *ctx)
+{
+    json_t *out = NULL;
+    const char *patient_sub;
+    const char *id;
+
+    if (validate_case(ctx, ctx->body, 0) != 0)
+        return -1;
+    patient_sub =
+        ctx->who.role == ROLE_PATIENT ? ctx->who.sub : vget_str(ctx->body, "patient_subject");
+    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
+        return -1;
+    if (case_store_insert(ctx->db, &ctx->who, patient_sub, ctx->body, &out, &ctx->err) != 0)
+        return -1;
+    id = json_string_value(json_object_get(out, "id"));
+    if (record_change(ctx, "case.create", "case.created", id) != 0) {
+        json_decref(out);
+        return -1;
+    }
+    set_location(ctx, id);
+    set_etag(ctx, out);
+    return http_reply_json(ctx, 201, out);
+}
+
+static int get_case(struct http_ctx *ctx)
+{
+    const char *id = http_path_uuid(ctx, "id", "case");
+    json_t *out = NULL;
+    if (!id || !http_db(ctx) ||
+        case_store_read_audited(ctx->db, &ctx->who, id, ctx->request_id, &out, &ctx->err) != 0)
+        return -1;
+    ctx->audited = 1;
+    set_etag(ctx, out);
+    return http_reply_json(ctx, 200, out);
+}
+
+static int list_cases(struct http_ctx *ctx)
+{
+    struct case_list_query q;
+    const char *cursor = http_query(ctx, "cursor");
+    char key[64], cid[64];
+    json_t *items = NULL, *ids, *item, *out;
+    int more = 0;
+    size_t i;
+
+    memset(&q, 0, sizeof q);
+    q.who = &ctx->who;
+    q.status = http_query(ctx, "status");
+    q.cancer_type = http_query(ctx, "cancer_type");
+    q.updated_since = http_query(ctx, "updated_since");
+    if (http_query_limit(ctx, 50, 200, &q.limit) != 0)
+        return -1;
+    if (q.status) {
+        size_t k;
+        for (k = 0; statuses[k] && strcmp(statuses[k], q.status); k++)
+            ;
+        if (!statuses[k])
+            app_error_field(&ctx->err, "status", "must be one of the case statuses");
+    }
+    if (q.updated_since && !datetime_is_valid(q.updated_since))
+        app_error_field(&ctx->err, "updated_since", "must be an RFC 3339 date-time with a zone");
+    if (cursor && http_cursor_decode(ctx, cursor, key, sizeof key, cid, sizeof cid) == 0) {
+        if (!datetime_is_valid(key) || !uuid_is_valid(cid))
+            app_error_field(&ctx->err, "cursor", "is not a cursor this service issued");
+        q.after_created = key;
+        q.after_id = cid;
+    }
+    if (ctx->err.status || !http_db(ctx))
+        return -1;
+    if (q.cancer_type) {
+        int rc = case_store_cancer_type_exists(ctx->db, q.cancer_type, &ctx->err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            app_error_field(&ctx->err, "cancer_type", "is not a code from GET /v1/cancer-types");
+            return -1;
+        }
+    }
+    if (case_store_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
+        return -1;
+
+    /* One audit row per case shown: a list discloses each of them. */
+    ids = json_array();
+    json_array_foreach(items, i, item) json_array_append(ids, json_object_get(item, "id"));
+    out = json_object();
+    if (more && json_array_size(items) > 0) {
+        json_t *last = json_array_get(items, json_array_size(items) - 1);
+        char *next = http_cursor_encode(json_string_value(json_object_get(last, "_cursor_key")),
+                                        json_string_value(json_object_get(last, "id")));
+        json_object_set_new(out, "next_cursor", json_string(next));
+        free(next);
+    } else {
+        json_object_set_new(out, "next_cursor", json_null());
+    }
+    json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
+    json_object_set_new(out, "items", items);
+    for (i = 0; i < json_array_size(ids); i++) {
+        const char *cid_i = json_string_value(json_array_get(ids, i));
+        struct audit_entry e = {&ctx->who, ctx->request_id, "case.list", "case",
+                                cid_i,     cid_i,           "success",   200};
+        if (audit_record(ctx->db, &e, &ctx->err) != 0) {
+            json_decref(ids);
+            json_decref(out);
+            return -1;
+        }
+    }
+    ctx->audited = 1;
+    json_decref(ids);
+    return http_reply_json(ctx, 200, out);
+}
+
+/* RFC 7386 merge patch: null removes a member, objects merge, the rest
+ * replaces. */
+static void merge_patch(json_t *target, const json_t *patch)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)patch, key, v)
+    {
+        json_t *cur = json_object_get(target, key);
+        if (json_is_null(v))
+            json_object_del(target, key);
+        else if (json_is_object(v) && json_is_object(cur))
+            merge_patch(cur, v);
+        else
+            json_object_set(target, key, v);
+    }
+}
+
+static void strip_nulls(json_t *obj)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, key, v)
+    {
+        if (json_is_null(v))
+            json_object_del(obj, key);
+        else if (json_is_object(v))
+            strip_nulls(v);
+    }
+}
+
+static int patch_case(struct http_ctx *ctx)
+{
+    static const char *const writable[] = {"patient", "diagnosis",   "treatment_plan",
+                                           "request", "preferences", "patient_subject",
+                                           NULL};
+    const char *id = http_path_uuid(ctx, "id", "case");
+    struct case_ref ref;
+    json_t *current = NULL, *doc = NULL, *out = NULL;
+    const char *patient_sub;
+    char etag[32];
+    int i, rc = -1;
+
+    if (!id || !http_db(ctx))
+        return -1;
+    if (db_begin(ctx->db, &ctx->err) != 0 ||
+        case_access(ctx->db, &ctx->who, id, 1, &ref, &ctx->err) != 0)
+        return -1;
+    snprintf(etag, sizeof etag, "\"%d\"", ref.version);
+    if (http_require_if_match(ctx, etag) != 0)
+        return -1;
+    if (strcmp(ref.status, "draft") != 0 && strcmp(ref.status, "submitted") != 0)
+        return app_error_conflict(
+            &ctx->err, "A case can be edited only while draft or submitted; it is %s.", ref.status);
+    /* Type-check the patch itself first so errors name what the caller sent. */
+    if (validate_object(ctx->body,
+                        ctx->who.role == ROLE_PATIENT ? patient_case_fields : staff_case_fields, "",
+                        1, &ctx->err) != 0)
+        return -1;
+    if (json_object_size(ctx->body) == 0)
+        return app_error_bad_request(&ctx->err, "The patch is empty.");
+    if (case_store_get(ctx->db, id, &current, &ctx->err) != 0)
+        return -1;
+    doc = json_object();
+    for (i = 0; writable[i]; i++)
+        if (json_object_get(current, writable[i]))
+            json_object_set_new(doc, writable[i],
+                                json_deep_copy(json_object_get(current, writable[i])));
+    strip_nulls(doc);
+    merge_patch(doc, ctx->body);
+    if (ctx->who.role == ROLE_PATIENT)
+        json_object_del(doc, "patient_subject");
+    if (validate_case(ctx, doc, 0) != 0)
+        goto out;
+    patient_sub = ctx->who.role == ROLE_PATIENT
+                      ? json_string_value(json_object_get(current, "patient_subject"))
+                      : vget_str(doc, "patient_subject");
+    if (case_store_update(ctx->db, id, ref.version, patient_sub, doc, &out, &ctx->err) != 0)
+        goto out;
+    if (record_change(ctx, "case.update", "case.updated", id) != 0)
+        goto out;
+    set_etag(ctx, out);
+    rc = http_reply_json(ctx, 200, out);
+    out = NULL;
+out:
+    json_decref(out);
+    json_decref(doc);
+    json_decref(current);
+    return rc;
+}
+
+/* Shared body of the workflow actions: lock, check the move, record it. */
+static int transition(struct http_ctx *ctx, const char *const *from, const char *to,
+                      const char *action, const char *event)
+{
+    const char *id = http_path_uuid(ctx, "id", "case");
+    const char *note = NULL;
+    struct case_ref ref;
+    json_t *out = NULL;
+    int i, allowed = 0;
+
+    if (ctx->body && validate_object(ctx->body, transition_fields, "", 0, &ctx->err) != 0)
+        return -1;
+    if (ctx->body)
+        note = vget_str(ctx->body, "note");
+    if (!id || !http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
+        case_access(ctx->db, &ctx->who, id, 1, &ref, &ctx->err) != 0)
+        return -1;
+    for (i = 0; from[i]; i++)
+        if (!strcmp(from[i], ref.status))
+            allowed = 1;
+    if (!allowed)
+        return app_error_conflict(&ctx->err, "A %s case cannot move to %s.", ref.status, to);
+    if (!strcmp(to, "submitted")) {
+        json_t *checklist = NULL;
+        if (case_store_checklist(ctx->db, id, &checklist, &ctx->err) != 0)
+            return -1;
+        if (!json_is_true(json_object_get(checklist, "can_submit"))) {
+            app_error_set(&ctx->err, 409, "checklist-incomplete", "Records missing",
+                          "The case cannot be submitted until the required records are "
+                          "present; see missing.");
+            app_error_extra(&ctx->err, "missing",
+                            json_incref(json_object_get(checklist, "missing")));
+            json_decref(checklist);
+            return -1;
+        }
+        json_decref(checklist);
+    }
+    if (!strcmp(to, "withdrawn") && case_store_cancel_assignments(ctx->db, id, &ctx->err) != 0)
+        return -1;
+    if (case_store_transition(ctx->db, id, ref.status, to, &ctx->who, note, &out, &ctx->err) != 0)
+        return -1;
+    if (record_change(ctx, action, event, id) != 0) {
+        json_decref(out);
+        return -1;
+    }
+    set_etag(ctx, out);
+    return http_reply_json(ctx, 200, out);
+}
+
+static int submit_case(struct http_ctx *ctx)
+{
+    static const char *const from[] = {"draft", NULL};
+    return transition(ctx, from, "submitted", "case.submit", "case.submitted");
+}
+
+static int withdraw_case(struct http_ctx *ctx)
+{
+    static const char *const from[] = {"draft", "submitted", "in_review", "opinion_ready", NULL};
+    return transition(ctx, from, "withdrawn", "case.withdraw", "case.withdrawn");
+}
+
+static int close_case(struct http_ctx *ctx)
+{
+    static const char *const from[] = {"opinion_ready", NULL};
+    return transition(ctx, from, "closed", "case.close", "case.closed");
+}
+
+static int case_history(struct http_ctx *ctx)
+{
+    const char *id = http_path_uuid(ctx, "id", "case");
+    struct case_ref ref;
+    json_t *items = NULL;
+    if (!id || !http_db(ctx) || case_access(ctx->db, &ctx->who, id, 0, &ref, &ctx->err) != 0 ||
+        case_store_history(ctx->db, id, &items, &ctx->err) != 0)
+        return -1;
+    if (audit_success(ctx, "case.history.read", "case", id, id) != 0) {
+        json_decref(items);
+        return -1;
+    }
+    return http_reply_json(ctx, 200, json_pack("{s:o}", "items", items));
+}
+
+static int case_checklist(struct http_ctx *ctx)
+{
+    const char *id = http_path_uuid(ctx, "id", "case");
+    struct case_ref ref;
+    json_t *out = NULL;
+    if (!id || !http_db(ctx) || case_access(ctx->db, &ctx->who, id, 0, &ref, &ctx->err) != 0 ||
+        case_store_checklist(ctx->db, id, &out, &ctx->err) != 0)
+        return -1;
+    if (audit_success(ctx, "case.checklist.read", "case", id, id) != 0) {
+        json_decref(out);
+        return -1;
+    }
+    json_object_set_new(out, "case_id", json_string(id));
+    json_object_set_new(out, "status", json_string(ref.status));
+    return http_reply_json(ctx, 200, out);
+}
+
+static int list_cancer_types(struct http_ctx *ctx)
+{
+    json_t *items = NULL;
+    if (!http_db(ctx) || case_store_cancer_types(ctx->db, &items, &ctx->err) != 0)
+        return -1;
+    return http_reply_json(ctx, 200, json_pack("{s:o}", "items", items));
+}
+
+static int list_specialties(struct http_ctx *ctx)
+{
+    json_t *items = NULL;
+    if (!http_db(ctx) || case_store_specialties(ctx->db, &items, &ctx->err) != 0)
+        return -1;
+    return http_reply_json(ctx, 200, json_pack("{s:o}", "items", items));
+}
+
+#define WRITERS (ROLE_PATIENT | ROLE_NAVIGATOR | ROLE_ADMIN)
+
+static const struct http_route routes[] = {
+    {"POST", "/v1/cases", WRITERS, HTTP_BODY_JSON, NULL, create_case, "case", 1},
+    {"GET", "/v1/cases", ROLES_ALL, HTTP_BODY_NONE, "limit,cursor,status,cancer_type,updated_since",
+     list_cases, "case", 0},
+    {"GET", "/v1/cases/:id", ROLES_ALL, HTTP_BODY_NONE, NULL, get_case, "case", 0},
+    {"PATCH", "/v1/cases/:id", WRITERS, HTTP_BODY_JSON, NULL, patch_case, "case", 0},
+    {"POST", "/v1/cases/:id/submit", WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL, submit_case, "case",
+     0},
+    {"POST", "/v1/cases/:id/withdraw", WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL, withdraw_case,
+     "case", 0},
+    {"POST", "/v1/cases/:id/close", WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL, close_case, "case", 0},
+    {"GET", "/v1/cases/:id/history", ROLES_ALL, HTTP_BODY_NONE, NULL, case_history, "case", 0},
+    {"GET", "/v1/cases/:id/checklist", ROLES_ALL, HTTP_BODY_NONE, NULL, case_checklist, "case", 0},
+    {"GET", "/v1/cancer-types", ROLES_ALL, HTTP_BODY_NONE, NULL, list_cancer_types, NULL, 0},
+    {"GET", "/v1/specialties", ROLES_ALL, HTTP_BODY_NONE, NULL, list_specialties, NULL, 0},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
+};
+
+void cases_store_init(void)
+{
+    case_store_init();
+}
+
+const struct http_route *cases_routes(void)
+{
+    return routes;
+}

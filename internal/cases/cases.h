@@ -1,0 +1,17 @@
+/* cases: case intake and the status workflow.
+ *   POST/GET /v1/cases, GET/PATCH /v1/cases/{id},
+ *   POST /v1/cases/{id}/submit|withdraw|close, GET /v1/cases/{id}/history,
+ *   GET /v1/cases/{id}/checklist, GET /v1/cancer-types, GET /v1/specialties.
+ * Workflow: draft -> submitted -> in_review -> opinion_ready -> closed, and
+ * withdrawn from any state before closed. in_review and opinion_ready are
+ * entered by the assignment and opinion modules through
+ * case_store_transition. */
+#ifndef CSO_CASES_H
+#define CSO_CASES_H
+
+#include "../http/http.h"
+
+void cases_store_init(void);
+const struct http_route *cases_routes(void);
+
+#endif
