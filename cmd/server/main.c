@@ -123,6 +123,7 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: draining requests and stopping", sig);
     http_server_stop_and_free(srv);
+    routes_stop();
     db_pool_close(app.pool);
     auth_verifier_free(app.auth);
     config_free(&cfg);

@@ -9,18 +9,18 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 };
 
 struct config {
     int port;
-    char *bind_address;   /* owned; default 0.0.0.0 */
-    char *database_url;   /* owned */
+    char *bind_address; /* owned; default 0.0.0.0 */
+    char *database_url; /* owned */
     int db_pool_size;
-    char *jwt_alg;        /* owned: "HS256", "RS256" or "ES256" */
+    char *jwt_alg;          /* owned: "HS256", "RS256" or "ES256" */
     unsigned char *jwt_key; /* owned: HMAC secret or PEM public key bytes */
     size_t jwt_key_len;
-    char *jwt_issuer;     /* owned */
-    char *jwt_audience;   /* owned */
-    size_t max_body_bytes;      /* JSON bodies */
-    size_t max_document_bytes;  /* one uploaded record */
+    char *jwt_issuer;          /* owned */
+    char *jwt_audience;        /* owned */
+    size_t max_body_bytes;     /* JSON bodies */
+    size_t max_document_bytes; /* one uploaded record */
     int max_documents_per_case;
-    int threads;          /* HTTP worker threads */
+    int threads; /* HTTP worker threads */
     int max_connections;
     int connection_timeout_s;
     int db_statement_timeout_ms;

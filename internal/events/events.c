@@ -1,9 +1,8 @@
 #include "events.h"
 
 static const struct db_statement statements[] = {
-    {"events_insert",
-     "INSERT INTO events (type, case_id, subject_type, subject_id, actor_role)"
-     " VALUES ($1, $2::uuid, $3, $4::uuid, $5)"},
+    {"events_insert", "INSERT INTO events (type, case_id, subject_type, subject_id, actor_role)"
+                      " VALUES ($1, $2::uuid, $3, $4::uuid, $5)"},
     {NULL, NULL},
 };
 
