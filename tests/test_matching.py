@@ -123,6 +123,25 @@ def reasons_explain_each_factor():
 
 
 @test
+def languages_outside_the_bit_catalog_still_match_exactly():
+    # isiXhosa and isiZulu are not in matching_language_bits' catalog: they
+    # share one bit, and only the exact check tells them apart
+    inst = new_institution(nci_designation="clinical")
+    xhosa = new_specialist(inst["id"], cancer_types=["retinoblastoma"], languages=["en", "xh"])
+    zulu = new_specialist(inst["id"], cancer_types=["retinoblastoma"], languages=["en", "zu"])
+    none = new_specialist(inst["id"], cancer_types=["retinoblastoma"], languages=["fr"])
+    case_id, _ = create_case("retinoblastoma", preferred_language="xh", languages=["xh", "en"])
+    r = matches(case_id)
+    assert reason(item_of(r, xhosa["id"]), "language") == {"factor": "language", "value": "xh", "points": 10}
+    assert reason(item_of(r, zulu["id"]), "language") == {"factor": "language", "value": "en", "points": 5}
+    assert reason(item_of(r, none["id"]), "language") == {"factor": "language", "value": None, "points": 0}
+    case_id, _ = create_case("retinoblastoma", preferred_language="zu", languages=["zu"])
+    r = matches(case_id)
+    assert reason(item_of(r, zulu["id"]), "language")["points"] == 10
+    assert reason(item_of(r, xhosa["id"]), "language")["points"] == 0
+
+
+@test
 def the_same_request_gives_the_same_order_with_documented_tie_breaks():
     # three identical specialists at one institution: only their ids differ
     inst = new_institution(nci_designation="comprehensive")

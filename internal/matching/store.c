@@ -31,6 +31,10 @@
     " AND " i ".nci_designation IS DISTINCT FROM 'basic_laboratory'"
 // clang-format on
 
+/* The bit matching_language_bits (006) gives every language outside its
+ * catalog. */
+#define OTHER_LANGUAGE_BIT "4611686018427387904"
+
 /* Ranking, best first; the same expression orders the LIMIT and the output. */
 #define MATCH_ORDER "score DESC, turnaround_days, km NULLS LAST, id"
 
@@ -58,9 +62,14 @@ static const struct db_statement statements[] = {
      "   array_to_json(c.languages) AS languages_json,"
      /* language tags (pt-BR) compare by their primary subtag (pt), as
       * specialists list ISO 639 codes */
-     "   split_part(lower(c.preferred_language), '-', 1) AS preferred_language,"
-     "   ARRAY(SELECT DISTINCT split_part(lower(l), '-', 1) FROM unnest(c.languages) l) AS languages"
+     "   l.preferred_language, l.languages,"
+     "   matching_language_bits(ARRAY[l.preferred_language]) AS preferred_bits,"
+     "   matching_language_bits(l.languages) AS language_bits"
      "  FROM cases c JOIN cancer_types ct ON ct.code = c.cancer_type" CASE_COVERAGE_JOIN
+     "  CROSS JOIN LATERAL (SELECT"
+     "   split_part(lower(c.preferred_language), '-', 1) AS preferred_language,"
+     "   ARRAY(SELECT DISTINCT split_part(lower(x), '-', 1) FROM unnest(c.languages) x)"
+     "    AS languages) l"
      "  WHERE c.id = $1::uuid),"
      " inst AS MATERIALIZED ("
      "  SELECT i.id, d.designation, d.km, d.network,"
@@ -97,9 +106,15 @@ static const struct db_statement statements[] = {
      "  CROSS JOIN LATERAL (SELECT"
      "   CASE WHEN c.telehealth_ok AND m.telehealth THEN " W(MATCH_POINTS_TELEHEALTH)
      "    ELSE 0 END AS p_telehealth,"
-     "   CASE WHEN c.preferred_language = ANY (m.languages)"
+     /* one AND per candidate; the arrays only when a language outside
+      * matching_language_bits' catalog (bit 62) is involved */
+     "   CASE WHEN (m.language_bits & c.preferred_bits) <> 0"
+     "     AND (c.preferred_bits <> " OTHER_LANGUAGE_BIT
+     "          OR c.preferred_language = ANY (m.languages))"
      "    THEN " W(MATCH_POINTS_LANGUAGE_PREFERRED)
-     "    WHEN m.languages && c.languages THEN " W(MATCH_POINTS_LANGUAGE_SPOKEN)
+     "    WHEN (m.language_bits & c.language_bits) <> 0"
+     "     AND ((c.language_bits & " OTHER_LANGUAGE_BIT ") = 0 OR m.languages && c.languages)"
+     "    THEN " W(MATCH_POINTS_LANGUAGE_SPOKEN)
      "    ELSE 0 END AS p_language,"
      "   CASE WHEN m.turnaround_days <= " W(MATCH_DAYS_TIER1) " THEN " W(MATCH_POINTS_DAYS_TIER1)
      "    WHEN m.turnaround_days <= " W(MATCH_DAYS_TIER2) " THEN " W(MATCH_POINTS_DAYS_TIER2)
