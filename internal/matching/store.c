@@ -47,11 +47,12 @@ static const struct db_statement statements[] = {
      * than per specialist. scored: the candidates from specialist_matching
      * (006: only matchable specialists, one row per cancer type, read as one
      * index-only range) that pass the travel filter, with the specialist's
-     * points. top: always the best MATCH_MAX_LIMIT, so that no parameter
-     * changes the plan's estimates and PostgreSQL settles on one generic
-     * plan instead of planning this statement on every request; the caller
-     * keeps the first `limit`. Display-only values (the matching language,
-     * the specialist summary) are computed for the top rows only. */
+     * points. top: always the best MATCH_MAX_LIMIT, so that the limit does
+     * not change the estimates of the expensive part and PostgreSQL settles
+     * on one generic plan instead of planning this statement on every
+     * request; top_n: the `limit` asked for. Display-only values (the
+     * matching language, the specialist summary) are computed for those
+     * rows only. */
     {"match_rank",
      "WITH c AS MATERIALIZED ("
      "  SELECT c.id, c.cancer_type, ct.name AS cancer_type_name, ct.rare,"
@@ -127,6 +128,7 @@ static const struct db_statement statements[] = {
      "    ELSE 0 END AS p_load) p"
      "  WHERE inst.within_travel OR (c.telehealth_ok AND m.telehealth)),"
      " top AS (SELECT * FROM scored ORDER BY " MATCH_ORDER " LIMIT " W(MATCH_MAX_LIMIT) "),"
+     " top_n AS (SELECT * FROM top ORDER BY " MATCH_ORDER " LIMIT $2::int),"
      " ranked AS ("
      "  SELECT top.id, inst.designation, inst.network, top.km, top.remote, top.turnaround_days,"
      "  top.open_cases, top.capacity, top.score,"
@@ -141,7 +143,7 @@ static const struct db_statement statements[] = {
      "   'turnaround_days', s.turnaround_days,"
      "   'institution', json_build_object('id', i.id, 'name', i.name, 'city', i.city,"
      "    'state', i.state, 'nci_designation', i.nci_designation)) AS specialist"
-     "  FROM top JOIN inst ON inst.id = top.institution_id"
+     "  FROM top_n top JOIN inst ON inst.id = top.institution_id"
      "  JOIN specialists s ON s.id = top.id JOIN institutions i ON i.id = top.institution_id"
      "  CROSS JOIN c)"
      /* The case's criteria come with every row, and alone (r.id NULL) when
@@ -214,14 +216,16 @@ int matching_rank(struct db_conn *conn, const char *case_id, int limit,
         "p_nci",        "p_rare",     "p_network",    "p_distance",
         "p_telehealth", "p_language", "p_turnaround", "p_load",
     };
-    const char *params[1] = {case_id};
+    char limit_s[16];
+    const char *params[2] = {case_id, limit_s};
     PGresult *res;
     int i, n;
 
     *out = NULL;
     *count = 0;
     memset(criteria, 0, sizeof *criteria);
-    if (!(res = db_exec(conn, "match_rank", 1, params, err)))
+    snprintf(limit_s, sizeof limit_s, "%d", limit);
+    if (!(res = db_exec(conn, "match_rank", 2, params, err)))
         return -1;
     if (PQntuples(res) == 0) {
         PQclear(res);
