@@ -229,7 +229,7 @@ def admin_creates_an_institution_with_audit_and_event():
     assert r.headers["location"] == f"/v1/providers/{p['id']}" and r.headers["etag"] == '"1"'
     assert p["name"] == body["name"] and p["nci_designation"] == "clinical" and p["patient_care"] is True
     assert count("audit_events", f"resource_id = '{p['id']}' AND action = 'institution.create'") == 1
-    assert count("events", f"subject_id = '{p['id']}' AND type = 'institution.create'") == 1
+    assert count("events", f"subject_id = '{p['id']}' AND type = 'institution.created'") == 1
     lab = new_institution(nci_designation="basic_laboratory")
     assert lab["patient_care"] is False
     expect_problem(api.post("/v1/providers", ADMIN, body), 409)  # same name, city, state
@@ -297,6 +297,7 @@ def institution_patch_needs_if_match_and_bumps_the_etag():
     expect_problem(api.patch(path, ADMIN, {}, headers={"If-Match": '"2"'}), 400)
     assert expect(api.get(path, ADMIN), 200).json["city"] == "Ely"
     assert count("audit_events", f"resource_id = '{inst['id']}' AND action = 'institution.update'") == 1
+    assert count("events", f"subject_id = '{inst['id']}' AND type = 'institution.updated'") == 1
     # a new designation without patient_care takes that designation's default
     r = expect(api.patch(path, ADMIN, {"nci_designation": "basic_laboratory"}, headers={"If-Match": '"2"'}), 200)
     assert r.json["patient_care"] is False
@@ -352,7 +353,7 @@ def admin_creates_a_specialist():
     assert sorted(p["name"] for p in s["payers"]) == ["Medicare (Original, Part B)", "Self-pay"]
     assert s["open_cases"] == 2 and s["capacity"] == 10 and s["languages"] == ["en", "es"]
     assert count("audit_events", f"resource_id = '{s['id']}' AND action = 'specialist.create'") == 1
-    assert count("events", f"subject_id = '{s['id']}' AND type = 'specialist.create'") == 1
+    assert count("events", f"subject_id = '{s['id']}' AND type = 'specialist.created'") == 1
     # defaults
     minimal = {"name": "Dr. Minimal Example", "specialty": "hematopathology", "institution_id": inst["id"],
                "cancer_types": ["mds"], "turnaround_days": 10, "capacity": 5}
@@ -423,6 +424,7 @@ def retired_specialists_are_kept_but_hidden_from_lists():
     r = expect(api.post(path + "/retire", ADMIN), 200)
     assert r.json["retired_at"] and r.headers["etag"] == '"2"'
     assert count("audit_events", f"resource_id = '{s['id']}' AND action = 'specialist.retire'") == 1
+    assert count("events", f"subject_id = '{s['id']}' AND type = 'specialist.retired'") == 1
     ids = {x["id"] for x in all_pages("/v1/specialists", params={"cancer_type": "thymoma"})}
     assert s["id"] not in ids
     ids = {x["id"] for x in all_pages("/v1/specialists", params={"cancer_type": "thymoma", "include_retired": "true"})}

@@ -114,13 +114,15 @@ static int get_entry(struct http_ctx *ctx, const struct kind_info *k)
 
 /* ---------------------------------------------------------------- writes */
 
-/* Audit row and outbox event of an admin write, in the write's transaction. */
+/* Audit row ("specialist.update") and outbox event ("specialist.updated")
+ * of an admin write, in the write's transaction. */
 static int record_write(struct http_ctx *ctx, struct db_conn *conn, const struct kind_info *k,
-                        const char *verb, const char *id, int status)
+                        const char *verb, const char *past, const char *id, int status)
 {
-    char action[48];
+    char action[48], event[48];
     struct audit_entry e;
     snprintf(action, sizeof action, "%s.%s", k->resource, verb);
+    snprintf(event, sizeof event, "%s.%s", k->resource, past);
     memset(&e, 0, sizeof e);
     e.who = &ctx->who;
     e.request_id = ctx->request_id;
@@ -131,7 +133,7 @@ static int record_write(struct http_ctx *ctx, struct db_conn *conn, const struct
     e.status = status;
     if (audit_record(conn, &e, &ctx->err) != 0)
         return -1;
-    return events_emit(conn, action, NULL, k->resource, id, &ctx->who, &ctx->err);
+    return events_emit(conn, event, NULL, k->resource, id, &ctx->who, &ctx->err);
 }
 
 /* Field rules and references of a complete body. */
@@ -163,7 +165,8 @@ static int create_entry(struct http_ctx *ctx, const struct kind_info *k)
         goto done;
     if (check_complete(ctx, conn, k, body) != 0 ||
         directory_insert(conn, k->kind, body, id, &ctx->err) != 0 ||
-        record_write(ctx, conn, k, "create", id, 201) != 0 || db_commit(conn, &ctx->err) != 0)
+        record_write(ctx, conn, k, "create", "created", id, 201) != 0 ||
+        db_commit(conn, &ctx->err) != 0)
         goto done;
     ctx->audited = 1;
     rc = reply_entry(ctx, conn, k, id, 201);
@@ -215,7 +218,8 @@ static int patch_entry(struct http_ctx *ctx, const struct kind_info *k)
         goto done;
     }
     if (directory_update(conn, k->kind, id, current, &ctx->err) != 0 ||
-        record_write(ctx, conn, k, "update", id, 200) != 0 || db_commit(conn, &ctx->err) != 0)
+        record_write(ctx, conn, k, "update", "updated", id, 200) != 0 ||
+        db_commit(conn, &ctx->err) != 0)
         goto done;
     ctx->audited = 1;
     rc = reply_entry(ctx, conn, k, id, 200);
@@ -249,7 +253,8 @@ static int retire_entry(struct http_ctx *ctx, const struct kind_info *k)
         goto done;
     }
     if (directory_retire(conn, k->kind, id, &ctx->err) != 0 ||
-        record_write(ctx, conn, k, "retire", id, 200) != 0 || db_commit(conn, &ctx->err) != 0)
+        record_write(ctx, conn, k, "retire", "retired", id, 200) != 0 ||
+        db_commit(conn, &ctx->err) != 0)
         goto done;
     ctx->audited = 1;
     rc = reply_entry(ctx, conn, k, id, 200);
