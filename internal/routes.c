@@ -1,11 +1,13 @@
 #include "routes.h"
 
+#include "assignments/assignments.h"
 #include "audit/audit.h"
 #include "cases/case_access.h"
 #include "cases/cases.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
+#include "opinions/opinions.h"
 
 void routes_store_init(void)
 {
@@ -14,6 +16,8 @@ void routes_store_init(void)
     events_store_init();
     case_access_store_init();
     cases_store_init();
+    assignments_store_init();
+    opinions_store_init();
 }
 
 const struct http_route *const *routes_all(void)
@@ -24,6 +28,8 @@ const struct http_route *const *routes_all(void)
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
         tables[n++] = cases_routes();
+        tables[n++] = assignments_routes();
+        tables[n++] = opinions_routes();
         tables[n] = NULL;
     }
     return tables;

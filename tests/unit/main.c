@@ -133,6 +133,9 @@ static void test_auth_verify(void)
     auth_verifier_free(v);
 }
 
+void test_winansi(void);
+void test_opinion_pdf(void);
+
 struct unit_test {
     const char *name;
     void (*fn)(void);
@@ -147,6 +150,8 @@ int main(void)
         {"apperr", test_apperr},
         {"ratelimit", test_ratelimit},
         {"auth_verify", test_auth_verify},
+        {"winansi", test_winansi},
+        {"opinion_pdf", test_opinion_pdf},
     };
     int passed = 0, failed = 0;
     size_t i;
