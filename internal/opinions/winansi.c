@@ -22,10 +22,23 @@ static const char latin_ext_a[] = "AaAaAaCcCcCcCcDd"
                                   "SsTtTtTtUuUuUuUu"
                                   "UuUuWwYyYZzZzZzs";
 
+/* Base letters of the Vietnamese block of Latin Extended Additional
+ * (U+1EA0..U+1EF9). */
+static const char latin_ext_vietnamese[] = "AaAaAaAaAaAaAaAa"
+                                           "AaAaAaAaEeEeEeEe"
+                                           "EeEeEeEeIiIiOoOo"
+                                           "OoOoOoOoOoOoOoOo"
+                                           "OoOoUuUuUuUuUuUu"
+                                           "UuYyYyYyYy";
+
 static const struct {
     unsigned cp;
     const char *ascii;
 } spelled[] = {
+    {0x01A0, "O"},
+    {0x01A1, "o"},
+    {0x01AF, "U"},
+    {0x01B0, "u"},
     {0x0218, "S"},
     {0x0219, "s"},
     {0x021A, "T"},
@@ -160,6 +173,12 @@ static size_t encode(long cp, char *out)
         out[0] = latin_ext_a[cp - 0x100];
         return 1;
     }
+    if (cp >= 0x1EA0 && cp <= 0x1EF9) {
+        out[0] = latin_ext_vietnamese[cp - 0x1EA0];
+        return 1;
+    }
+    if (cp >= 0x300 && cp <= 0x36F) /* combining marks (decomposed input): keep the letter */
+        return 0;
     for (i = 0; i < sizeof spelled / sizeof spelled[0]; i++)
         if (spelled[i].cp == (unsigned long)cp) {
             size_t n = strlen(spelled[i].ascii);

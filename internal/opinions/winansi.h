@@ -6,9 +6,10 @@
 
 /* Converts UTF-8 to Windows-1252 bytes. Characters Windows-1252 lacks are
  * transliterated where a faithful ASCII form exists (dashes, >=, Greek
- * letters used in pathology, Latin letters with other accents) and become
- * '?' otherwise; malformed UTF-8 becomes '?'. A tab becomes a space; '\n'
- * is kept; other control characters are dropped. Never returns bytes 0x00
+ * letters used in pathology; Latin letters with accents it lacks lose the
+ * accent, and combining accents are dropped) and become '?' otherwise;
+ * malformed UTF-8 becomes '?'. A tab becomes a space; '\n' is kept; other
+ * control characters are dropped. Never returns bytes 0x00
  * inside the string. Returns a malloc'd NUL-terminated string (caller
  * frees), or NULL on allocation failure. in may be NULL (treated as ""). */
 char *winansi_from_utf8(const char *in);

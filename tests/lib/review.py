@@ -96,6 +96,17 @@ class Journey:
         self.opinion_id = None
         self.specialist = None
 
+    @classmethod
+    def for_case(cls, case_id, patient_sub):
+        """A journey for a case that already exists (a later round)."""
+        j = cls.__new__(cls)
+        j.patient_sub = patient_sub
+        j.patient = token("patient", sub=patient_sub)
+        j.navigator = token("navigator")
+        j.case_id = case_id
+        j.assignment_id = j.opinion_id = j.specialist = None
+        return j
+
     def submit(self):
         add_records(self.case_id)
         expect(api.post(f"/v1/cases/{self.case_id}/submit", self.patient), 200)

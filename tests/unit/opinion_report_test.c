@@ -30,6 +30,8 @@ void test_winansi(void)
     CHECK(converts_to("TGF-\xCE\xB2, 5 \xCE\xBCm", "TGF-beta, 5 \xB5m")); /* Greek */
     CHECK(converts_to("\xC5\x81\xC3\xB3\xC5\xBA", "L\xF3z"));             /* Latin Ext-A */
     CHECK(converts_to("\xC8\x98tefan", "Stefan"));                        /* S comma */
+    CHECK(converts_to("Nguy\xE1\xBB\x85n Th\xE1\xBB\x8B", "Nguyen Thi")); /* Vietnamese */
+    CHECK(converts_to("Jose\xCC\x81", "Jose"));                           /* combining */
     CHECK(converts_to("\xE4\xB8\xAD\xE6\x96\x87", "??"));                 /* CJK */
     CHECK(converts_to("\xF0\x9F\x98\x80!", "?!"));                        /* emoji */
     CHECK(converts_to("a\tb\x01"
