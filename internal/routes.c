@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "cases/case_access.h"
 #include "cases/cases.h"
+#include "coverage/coverage.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
@@ -18,6 +19,12 @@ void routes_store_init(void)
     cases_store_init();
     assignments_store_init();
     opinions_store_init();
+    coverage_store_init();
+}
+
+void routes_stop(void)
+{
+    coverage_stop(5000);
 }
 
 const struct http_route *const *routes_all(void)
@@ -30,6 +37,7 @@ const struct http_route *const *routes_all(void)
         tables[n++] = cases_routes();
         tables[n++] = assignments_routes();
         tables[n++] = opinions_routes();
+        tables[n++] = coverage_routes();
         tables[n] = NULL;
     }
     return tables;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cases/case_access.h"
+
 /* The API representation of an assignment, from the row aliased a joined
  * with its specialist s and institution i. */
 #define ASSIGNMENT_JSON                                                                            \
@@ -21,6 +23,12 @@
 
 #define ASSIGNMENT_JOINS                                                                           \
     " JOIN specialists s ON s.id = a.specialist_id JOIN institutions i ON i.id = s.institution_id"
+
+/* The assignments of the cases the caller may see (the case_access rule);
+ * a specialist's only their own. */
+#define LISTED_TO                                                                                  \
+    " " CASE_VISIBLE_SQL("$1", "$2", "$3") " AND ($1 <> 'specialist'"                              \
+                                           " OR a.specialist_id = $3::uuid)"
 
 /* Renders the assignment row(s) produced by a data-modifying CTE named u. */
 #define RENDER_U " SELECT " ASSIGNMENT_JSON " AS doc FROM u a" ASSIGNMENT_JOINS
@@ -92,16 +100,11 @@ static const struct db_statement statements[] = {
      "SELECT COALESCE(jsonb_agg(" ASSIGNMENT_JSON " ORDER BY a.created_at, a.id), '[]'::jsonb)"
      " AS items FROM assignments a" ASSIGNMENT_JOINS
      " WHERE a.case_id = $1::uuid AND ($2::uuid IS NULL OR a.specialist_id = $2::uuid)"},
-    /* Visibility follows case_access: a specialist lists only the
-     * assignments that let them see the case. */
     {"assignment_list",
      "SELECT " ASSIGNMENT_JSON " AS doc,"
      " to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS k"
      " FROM assignments a" ASSIGNMENT_JOINS " JOIN cases c ON c.id = a.case_id"
-     " WHERE ($1 IN ('navigator', 'admin') OR ($1 = 'patient' AND c.patient_sub = $2)"
-     "   OR ($1 = 'specialist' AND a.specialist_id = $3::uuid"
-     "       AND a.status IN ('offered', 'accepted', 'completed')))"
-     " AND ($4::text IS NULL OR a.status = $4)"
+     " WHERE" LISTED_TO " AND ($4::text IS NULL OR a.status = $4)"
      " AND ($5::timestamptz IS NULL OR (a.created_at, a.id) < ($5::timestamptz, $6::uuid))"
      " ORDER BY a.created_at DESC, a.id DESC LIMIT $7::int"},
     {"assignment_is_future", "SELECT $1::timestamptz > now() AS future"},

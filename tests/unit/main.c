@@ -133,14 +133,6 @@ static void test_auth_verify(void)
     auth_verifier_free(v);
 }
 
-void test_winansi(void);
-void test_opinion_pdf(void);
-
-struct unit_test {
-    const char *name;
-    void (*fn)(void);
-};
-
 int main(void)
 {
     static const struct unit_test tests[] = {
@@ -150,20 +142,22 @@ int main(void)
         {"apperr", test_apperr},
         {"ratelimit", test_ratelimit},
         {"auth_verify", test_auth_verify},
-        {"winansi", test_winansi},
-        {"opinion_pdf", test_opinion_pdf},
+        {NULL, NULL},
     };
+    static const struct unit_test *const groups[] = {
+        tests, validate_tests, http_tests, opinion_report_tests, coverage_unit_tests, NULL};
     int passed = 0, failed = 0;
-    size_t i;
-    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = unit_failures;
-        tests[i].fn();
-        if (unit_failures == before) {
-            passed++;
-            printf("ok unit.%s\n", tests[i].name);
-        } else {
-            failed++;
-            printf("FAIL unit.%s\n", tests[i].name);
+    for (size_t g = 0; groups[g]; g++) {
+        for (const struct unit_test *t = groups[g]; t->name; t++) {
+            int before = unit_failures;
+            t->fn();
+            if (unit_failures == before) {
+                passed++;
+                printf("ok unit.%s\n", t->name);
+            } else {
+                failed++;
+                printf("FAIL unit.%s\n", t->name);
+            }
         }
     }
     printf("%d passed, %d failed\n", passed, failed);

@@ -7,9 +7,6 @@
 #include "opinions/winansi.h"
 #include "unit.h"
 
-void test_winansi(void);
-void test_opinion_pdf(void);
-
 static int converts_to(const char *utf8, const char *expected)
 {
     char *out = winansi_from_utf8(utf8);
@@ -20,7 +17,7 @@ static int converts_to(const char *utf8, const char *expected)
     return ok;
 }
 
-void test_winansi(void)
+static void test_winansi(void)
 {
     CHECK(converts_to("Maria Lopez", "Maria Lopez"));
     CHECK(converts_to("Jos\xC3\xA9 Mu\xC3\xB1oz", "Jos\xE9 Mu\xF1oz"));   /* Latin-1 */
@@ -80,7 +77,7 @@ static json_t *sample_report(int answers)
     return r;
 }
 
-void test_opinion_pdf(void)
+static void test_opinion_pdf(void)
 {
     struct app_error err = {0};
     unsigned char *pdf = NULL;
@@ -107,3 +104,9 @@ void test_opinion_pdf(void)
     json_decref(r);
     app_error_clear(&err);
 }
+
+const struct unit_test opinion_report_tests[] = {
+    {"winansi", test_winansi},
+    {"opinion_pdf", test_opinion_pdf},
+    {NULL, NULL},
+};
