@@ -340,8 +340,19 @@ def pdf_report_is_readable_and_negotiated():
     assert "?? and emoji ?." in text, "what cannot be transliterated is replaced"
     assert "Attestation" in text and "Signed" in text
     assert count("audit_events", f"action = 'opinion.report.read' AND resource_id = '{j.opinion_id}'") == 1
-    # the treating physician's copy via staff
-    expect(api.get(url, j.navigator, headers={"Accept": "application/pdf"}), 200)
+    # the treating physician's copy via staff; reports render side by side
+    results = []
+
+    def fetch():
+        results.append(api.get(url, j.navigator, headers={"Accept": "application/pdf"}))
+
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status for r in results] == [200] * 6, [r.status for r in results]
+    assert all(pdf_text(r.body) == text for r in results)
     # negotiation
     for accept, kind in (("application/json", "json"), ("*/*", "json"), ("application/*", "json"),
                          ("application/pdf, */*;q=0.1", "pdf"), ("application/json;q=0.4, application/pdf", "pdf"),
