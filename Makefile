@@ -21,7 +21,8 @@ CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused
 # Lazy (`=`): pkg-config is only asked when something is compiled, which is
 # after `make run`/`make test` have installed the -dev packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lorcania -lyder
+# libharu (PDF reports) ships no pkg-config file in Debian 12: link it by name.
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lorcania -lyder -lhpdf
 RELEASE_FLAGS := -O2 -g
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 DEPFLAGS := -MMD -MP

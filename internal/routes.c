@@ -1,5 +1,6 @@
 #include "routes.h"
 
+#include "assignments/assignments.h"
 #include "audit/audit.h"
 #include "cases/case_access.h"
 #include "cases/cases.h"
@@ -10,6 +11,7 @@
 #include "idempotency/idempotency.h"
 #include "matching/matching.h"
 #include "records/records.h"
+#include "opinions/opinions.h"
 
 void routes_store_init(void)
 {
@@ -19,6 +21,8 @@ void routes_store_init(void)
     case_access_store_init();
     cases_store_init();
     records_store_init();
+    assignments_store_init();
+    opinions_store_init();
     coverage_store_init();
     directory_init();
     matching_init();
@@ -38,6 +42,8 @@ const struct http_route *const *routes_all(void)
         tables[n++] = audit_routes();
         tables[n++] = cases_routes();
         tables[n++] = records_routes();
+        tables[n++] = assignments_routes();
+        tables[n++] = opinions_routes();
         tables[n++] = coverage_routes();
         tables[n++] = directory_routes();
         tables[n++] = matching_routes();

@@ -145,7 +145,7 @@ int main(void)
         {NULL, NULL},
     };
     static const struct unit_test *const groups[] = {
-        tests,           validate_tests,      http_tests, media_type_tests,
+        tests,           validate_tests,      http_tests, media_type_tests, opinion_report_tests,
         directory_tests, coverage_unit_tests, NULL};
     int passed = 0, failed = 0;
     for (size_t g = 0; groups[g]; g++) {
