@@ -9,7 +9,7 @@ import uuid
 
 from lib.fixtures import case_body, new_sub
 from lib.harness import api, count, expect, expect_problem, sql, test, token
-from lib.directory import ADMIN, new_institution, new_specialist, payer_ids
+from lib.directory import ADMIN, new_institution, new_specialist, payer_ids, set_open_cases
 
 ELKO = (40.832, -115.763)
 FACTORS = ["nci_designation", "rare_cancer_center", "in_network", "distance", "telehealth",
@@ -238,11 +238,15 @@ def full_paused_and_retired_specialists_never_appear():
     assert control["id"] in ids
     for s in (full, paused, retired, zero_capacity):
         assert s["id"] not in ids, s["name"]
-    # filling the control up removes it; freeing a slot brings it back
-    path = f"/v1/specialists/{control['id']}"
-    expect(api.patch(path, ADMIN, {"open_cases": 5}, headers={"If-Match": '"1"'}), 200)
+    # filling the control up (as assignments do) removes it; freeing a slot
+    # or raising its capacity brings it back
+    set_open_cases(control["id"], 5)
     assert control["id"] not in ranked_ids(matches(case_id))
-    expect(api.patch(path, ADMIN, {"open_cases": 4}, headers={"If-Match": '"2"'}), 200)
+    set_open_cases(control["id"], 4)
+    assert control["id"] in ranked_ids(matches(case_id))
+    set_open_cases(control["id"], 5)
+    expect(api.patch(f"/v1/specialists/{control['id']}", ADMIN, {"capacity": 6},
+                     headers={"If-Match": '"1"'}), 200)
     assert control["id"] in ranked_ids(matches(case_id))
     # and no seeded full, paused or retired specialist shows up either
     for cancer_type in ("breast", "aml", "melanoma"):

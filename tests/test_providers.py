@@ -7,7 +7,7 @@ import os
 import uuid
 
 from lib.directory import (ADMIN, all_pages, institution_body, new_institution, new_specialist,
-                           payer_ids, q, specialist_body)
+                           payer_ids, q, set_open_cases, specialist_body)
 from lib.harness import ROOT, api, count, expect, expect_problem, sql, sql_as_app, test, token
 
 
@@ -156,8 +156,11 @@ def seeded_specialists_cover_every_cancer_type_at_patient_care_centers():
     assert len(rows) == 60
     thin = [code for code, n in rows if int(n) < 2]
     assert not thin, f"cancer types with fewer than 2 available seeded reviewers: {thin}"
+    # the seed's own specialists (other tests plant bad rows on purpose)
+    seeded = "s.id IN (SELECT md5('cso-dev-specialist-' || n)::uuid FROM generate_series(1, 400) n)"
+    assert count("specialists s", seeded) == 400
     assert count("specialists s JOIN institutions i ON i.id = s.institution_id",
-                 "s.retired_at IS NULL AND (NOT i.patient_care OR i.nci_designation = 'basic_laboratory'"
+                 f"{seeded} AND (NOT i.patient_care OR i.nci_designation = 'basic_laboratory'"
                  " OR i.retired_at IS NOT NULL)") == 0
 
 
@@ -351,7 +354,7 @@ def admin_creates_a_specialist():
     assert s["cancer_types"] == ["aml", "cml"] and s["specialty"] == "hematology_oncology"
     assert s["institution"]["id"] == inst["id"] and s["institution"]["nci_designation"] == "comprehensive"
     assert sorted(p["name"] for p in s["payers"]) == ["Medicare (Original, Part B)", "Self-pay"]
-    assert s["open_cases"] == 2 and s["capacity"] == 10 and s["languages"] == ["en", "es"]
+    assert s["open_cases"] == 0 and s["capacity"] == 10 and s["languages"] == ["en", "es"]
     assert count("audit_events", f"resource_id = '{s['id']}' AND action = 'specialist.create'") == 1
     assert count("events", f"subject_id = '{s['id']}' AND type = 'specialist.created'") == 1
     # defaults
@@ -379,7 +382,7 @@ def invalid_specialists_are_refused_and_nothing_is_stored():
         ({"languages": []}, "languages"),
         ({"payer_ids": [str(uuid.uuid4())]}, "payer_ids"),
         ({"payer_ids": ["medicare"]}, "payer_ids"),
-        ({"open_cases": 11}, "open_cases"),
+        ({"open_cases": 0}, "open_cases"),
         ({"capacity": -1}, "capacity"),
         ({"turnaround_days": 0}, "turnaround_days"),
         ({"turnaround_days": 91}, "turnaround_days"),
@@ -403,17 +406,26 @@ def specialist_patch_replaces_sets_and_needs_if_match():
     path = f"/v1/specialists/{s['id']}"
     expect_problem(api.patch(path, ADMIN, {"accepting": False}), 428)
     change = {"cancer_types": ["ovarian", "uterine"], "institution_id": other["id"],
-              "payer_ids": payer_ids("Self-pay"), "accepting": False, "open_cases": 10}
+              "payer_ids": payer_ids("Self-pay"), "accepting": False, "capacity": 4}
     r = expect(api.patch(path, ADMIN, change, headers={"If-Match": '"1"'}), 200)
     got = r.json
     assert got["cancer_types"] == ["ovarian", "uterine"] and got["institution"]["id"] == other["id"]
     assert [p["name"] for p in got["payers"]] == ["Self-pay"] and got["accepting"] is False
-    assert got["open_cases"] == 10 and r.headers["etag"] == '"2"' and got["name"] == s["name"]
+    assert got["capacity"] == 4 and r.headers["etag"] == '"2"' and got["name"] == s["name"]
     assert count("specialist_cancer_types", f"specialist_id = '{s['id']}'") == 2
+    # open_cases belongs to the assignments module: never written here, and
+    # capacity cannot go below it
+    set_open_cases(s["id"], 3)
+    got = expect(api.get(path, ADMIN), 200).json
+    p = expect_problem(api.patch(path, ADMIN, {"capacity": 2}, headers={"If-Match": '"2"'}), 400)
+    assert p["errors"][0]["field"] == "capacity" and "3" in p["errors"][0]["message"]
+    p = expect_problem(api.patch(path, ADMIN, {"open_cases": 0}, headers={"If-Match": '"2"'}), 400)
+    assert p["errors"][0]["field"] == "open_cases"
     # refused patches change nothing
-    for bad in ({"open_cases": 11}, {"capacity": 9}, {"cancer_types": ["nope"]}, {"name": None}):
+    for bad in ({"cancer_types": ["nope"]}, {"name": None}, {"languages": ["en", "EN"]}):
         expect_problem(api.patch(path, ADMIN, bad, headers={"If-Match": '"2"'}), 400, str(bad))
     assert expect(api.get(path, ADMIN), 200).json == got
+    expect(api.patch(path, ADMIN, {"capacity": 3}, headers={"If-Match": '"2"'}), 200)
 
 
 @test

@@ -138,13 +138,13 @@ static int record_write(struct http_ctx *ctx, struct db_conn *conn, const struct
 
 /* Field rules and references of a complete body. */
 static int check_complete(struct http_ctx *ctx, struct db_conn *conn, const struct kind_info *k,
-                          json_t *body)
+                          json_t *body, int open_cases)
 {
     if (validate_object(body, k->fields, "", 0, &ctx->err) != 0)
         return -1;
     if (k->kind == DIRECTORY_INSTITUTIONS)
         return directory_rules_institution(body, &ctx->err);
-    if (directory_rules_specialist(body, &ctx->err) != 0)
+    if (directory_rules_specialist(body, open_cases, &ctx->err) != 0)
         return -1;
     return directory_check_specialist_refs(conn, body, &ctx->err);
 }
@@ -163,7 +163,7 @@ static int create_entry(struct http_ctx *ctx, const struct kind_info *k)
         goto done;
     if (!(conn = http_db(ctx)) || db_begin(conn, &ctx->err) != 0)
         goto done;
-    if (check_complete(ctx, conn, k, body) != 0 ||
+    if (check_complete(ctx, conn, k, body, 0) != 0 ||
         directory_insert(conn, k->kind, body, id, &ctx->err) != 0 ||
         record_write(ctx, conn, k, "create", "created", id, 201) != 0 ||
         db_commit(conn, &ctx->err) != 0)
@@ -180,7 +180,7 @@ static int patch_entry(struct http_ctx *ctx, const struct kind_info *k)
     const char *id = http_path_uuid(ctx, "id", k->what);
     struct db_conn *conn;
     json_t *current = NULL;
-    int version = 0, retired = 0, active = 0, rc = -1;
+    int version = 0, retired = 0, active = 0, open_cases = 0, rc = -1;
     char etag[24];
 
     if (!id || validate_object(ctx->body, k->fields, "", 1, &ctx->err) != 0)
@@ -190,7 +190,8 @@ static int patch_entry(struct http_ctx *ctx, const struct kind_info *k)
                                      "The patch changes nothing; send the members to change.");
     if (!(conn = http_db(ctx)) || db_begin(conn, &ctx->err) != 0)
         return -1;
-    if (directory_lock(conn, k->kind, id, &current, &version, &retired, &active, &ctx->err) != 0)
+    if (directory_lock(conn, k->kind, id, &current, &version, &retired, &active, &open_cases,
+                       &ctx->err) != 0)
         return -1;
     if (!current)
         return app_error_not_found(&ctx->err, k->what);
@@ -207,7 +208,7 @@ static int patch_entry(struct http_ctx *ctx, const struct kind_info *k)
     if (k->kind == DIRECTORY_INSTITUTIONS && json_object_get(ctx->body, "nci_designation") &&
         !json_object_get(ctx->body, "patient_care"))
         json_object_del(current, "patient_care");
-    if (check_complete(ctx, conn, k, current) != 0)
+    if (check_complete(ctx, conn, k, current, open_cases) != 0)
         goto done;
     if (k->kind == DIRECTORY_INSTITUTIONS && active > 0 &&
         !json_is_true(json_object_get(current, "patient_care"))) {
@@ -233,10 +234,11 @@ static int retire_entry(struct http_ctx *ctx, const struct kind_info *k)
     const char *id = http_path_uuid(ctx, "id", k->what);
     struct db_conn *conn;
     json_t *current = NULL;
-    int version = 0, retired = 0, active = 0, rc = -1;
+    int version = 0, retired = 0, active = 0, open_cases = 0, rc = -1;
     if (!id || !(conn = http_db(ctx)) || db_begin(conn, &ctx->err) != 0)
         return -1;
-    if (directory_lock(conn, k->kind, id, &current, &version, &retired, &active, &ctx->err) != 0)
+    if (directory_lock(conn, k->kind, id, &current, &version, &retired, &active, &open_cases,
+                       &ctx->err) != 0)
         return -1;
     if (!current)
         return app_error_not_found(&ctx->err, k->what);

@@ -32,10 +32,10 @@ const struct vfield specialist_fields[] = {
     {"telehealth", V_BOOL, 0, 0, 0, NULL, NULL, 0},
     {"accepting", V_BOOL, 0, 0, 0, NULL, NULL, 0},
     {"turnaround_days", V_INT, V_REQUIRED, 1, 90, NULL, NULL, 0},
-    {"open_cases", V_INT, 0, 0, 1000, NULL, NULL, 0},
     {"capacity", V_INT, V_REQUIRED, 0, 1000, NULL, NULL, 0},
     {"payer_ids", V_STRING_ARRAY, 0, 0, 50, NULL, NULL, 36},
     {"id", V_READONLY, 0, 0, 0, NULL, NULL, 0},
+    {"open_cases", V_READONLY, 0, 0, 0, NULL, NULL, 0},
     {"institution", V_READONLY, 0, 0, 0, NULL, NULL, 0},
     {"payers", V_READONLY, 0, 0, 0, NULL, NULL, 0},
     {"retired_at", V_READONLY, 0, 0, 0, NULL, NULL, 0},
@@ -101,7 +101,7 @@ static int uuid_ok(const char *s)
     return uuid_is_valid(s);
 }
 
-int directory_rules_specialist(json_t *obj, struct app_error *err)
+int directory_rules_specialist(json_t *obj, int open_cases, struct app_error *err)
 {
     json_t *v;
     int bad = 0;
@@ -112,8 +112,6 @@ int directory_rules_specialist(json_t *obj, struct app_error *err)
         json_object_set_new(obj, "telehealth", json_true());
     if (!json_is_boolean(json_object_get(obj, "accepting")))
         json_object_set_new(obj, "accepting", json_true());
-    if (!json_is_integer(json_object_get(obj, "open_cases")))
-        json_object_set_new(obj, "open_cases", json_integer(0));
     if (!json_is_array(json_object_get(obj, "payer_ids")))
         json_object_set_new(obj, "payer_ids", json_array());
 
@@ -128,9 +126,9 @@ int directory_rules_specialist(json_t *obj, struct app_error *err)
         app_error_field(err, "specialty", "must be a specialty code, e.g. medical_oncology");
         bad = 1;
     }
-    if (json_integer_value(json_object_get(obj, "open_cases")) >
-        json_integer_value(json_object_get(obj, "capacity"))) {
-        app_error_field(err, "open_cases", "must not be more than capacity");
+    if (json_integer_value(json_object_get(obj, "capacity")) < open_cases) {
+        app_error_field(err, "capacity", "must be at least the %d cases the specialist has open",
+                        open_cases);
         bad = 1;
     }
     return bad ? -1 : 0;

@@ -22,10 +22,12 @@ extern const struct vfield specialist_fields[];
 int directory_rules_institution(json_t *obj, struct app_error *err);
 
 /* Checks a complete specialist: language codes, cancer-type codes and payer
- * ids are well formed and not repeated, open_cases <= capacity. Fills in the
- * defaults (languages ["en"], telehealth and accepting true, open_cases 0,
- * payer_ids []). Returns 0 or -1 with field errors added. */
-int directory_rules_specialist(json_t *obj, struct app_error *err);
+ * ids are well formed and not repeated, and capacity is at least the
+ * specialist's open_cases (0 for a new one; the assignments module keeps
+ * that count, admins never write it). Fills in the defaults (languages
+ * ["en"], telehealth and accepting true, payer_ids []). Returns 0 or -1 with
+ * field errors added. */
+int directory_rules_specialist(json_t *obj, int open_cases, struct app_error *err);
 
 /* Copies the members of patch into target (JSON merge patch, RFC 7396, one
  * level deep: a null member sets null). */

@@ -123,7 +123,7 @@ static const struct db_statement statements[] = {
      "  'patient_care', i.patient_care) AS current,"
      " i.version, i.retired_at IS NOT NULL AS retired,"
      " (SELECT count(*) FROM specialists s WHERE s.institution_id = i.id"
-     "   AND s.retired_at IS NULL) AS active_specialists"
+     "   AND s.retired_at IS NULL) AS active_specialists, 0 AS open_cases"
      " FROM institutions i WHERE i.id = $1::uuid FOR UPDATE OF i"},
     {"dir_specialist_lock",
      "SELECT json_build_object('name', s.name, 'specialty', s.specialty,"
@@ -131,10 +131,10 @@ static const struct db_statement statements[] = {
      "  'cancer_types', ARRAY(SELECT t.cancer_type FROM specialist_cancer_types t"
      "    WHERE t.specialist_id = s.id ORDER BY t.cancer_type),"
      "  'languages', s.languages, 'telehealth', s.telehealth, 'accepting', s.accepting,"
-     "  'turnaround_days', s.turnaround_days, 'open_cases', s.open_cases, 'capacity', s.capacity,"
+     "  'turnaround_days', s.turnaround_days, 'capacity', s.capacity,"
      "  'payer_ids', ARRAY(SELECT sp.payer_id::text FROM specialist_payers sp"
      "    WHERE sp.specialist_id = s.id ORDER BY sp.payer_id)) AS current,"
-     " s.version, s.retired_at IS NOT NULL AS retired, 0 AS active_specialists"
+     " s.version, s.retired_at IS NOT NULL AS retired, 0 AS active_specialists, s.open_cases"
      " FROM specialists s WHERE s.id = $1::uuid FOR UPDATE OF s"},
 
     {"dir_specialist_refs",
@@ -163,14 +163,14 @@ static const struct db_statement statements[] = {
      " WHERE id = $1::uuid AND retired_at IS NULL"},
     {"dir_specialist_insert",
      "INSERT INTO specialists (name, specialty, institution_id, languages, telehealth, accepting,"
-     "  turnaround_days, open_cases, capacity)"
+     "  turnaround_days, capacity)"
      " VALUES ($1, $2, $3::uuid, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),"
-     "  $5::boolean, $6::boolean, $7::int, $8::int, $9::int) RETURNING id"},
+     "  $5::boolean, $6::boolean, $7::int, $8::int) RETURNING id"},
     {"dir_specialist_update",
      "UPDATE specialists SET name = $2, specialty = $3, institution_id = $4::uuid,"
      " languages = ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), telehealth = $6::boolean,"
-     " accepting = $7::boolean, turnaround_days = $8::int, open_cases = $9::int,"
-     " capacity = $10::int, version = version + 1, updated_at = now() WHERE id = $1::uuid"},
+     " accepting = $7::boolean, turnaround_days = $8::int, capacity = $9::int,"
+     " version = version + 1, updated_at = now() WHERE id = $1::uuid"},
     {"dir_specialist_set_cancer_types",
      "WITH wanted AS (SELECT DISTINCT x AS cancer_type FROM jsonb_array_elements_text($2::jsonb) x),"
      " gone AS (DELETE FROM specialist_cancer_types t WHERE t.specialist_id = $1::uuid"
@@ -324,7 +324,8 @@ int directory_get(struct db_conn *conn, enum directory_kind kind, const char *id
 }
 
 int directory_lock(struct db_conn *conn, enum directory_kind kind, const char *id, json_t **current,
-                   int *version, int *retired, int *active_specialists, struct app_error *err)
+                   int *version, int *retired, int *active_specialists, int *open_cases,
+                   struct app_error *err)
 {
     const char *params[1] = {id};
     PGresult *res = db_exec(
@@ -338,6 +339,7 @@ int directory_lock(struct db_conn *conn, enum directory_kind kind, const char *i
         *version = atoi(db_value(res, 0, "version"));
         *retired = db_bool(res, 0, "retired");
         *active_specialists = atoi(db_value(res, 0, "active_specialists"));
+        *open_cases = atoi(db_value(res, 0, "open_cases"));
         if (!*current) {
             PQclear(res);
             return app_error_internal(err);
@@ -428,7 +430,7 @@ static int set_specialist_links(struct db_conn *conn, const char *id, const json
 }
 
 struct specialist_params {
-    char turnaround[16], open_cases[16], capacity[16];
+    char turnaround[16], capacity[16];
     char *languages; /* owned */
 };
 
@@ -436,8 +438,6 @@ static void specialist_params_fill(struct specialist_params *p, const json_t *bo
 {
     snprintf(p->turnaround, sizeof p->turnaround, "%lld",
              (long long)json_integer_value(json_object_get(body, "turnaround_days")));
-    snprintf(p->open_cases, sizeof p->open_cases, "%lld",
-             (long long)json_integer_value(json_object_get(body, "open_cases")));
     snprintf(p->capacity, sizeof p->capacity, "%lld",
              (long long)json_integer_value(json_object_get(body, "capacity")));
     p->languages = member_json(body, "languages");
@@ -472,7 +472,7 @@ int directory_insert(struct db_conn *conn, enum directory_kind kind, const json_
         return 0;
     } else {
         struct specialist_params sp;
-        const char *params[9];
+        const char *params[8];
         specialist_params_fill(&sp, body);
         params[0] = json_string_value(json_object_get(body, "name"));
         params[1] = json_string_value(json_object_get(body, "specialty"));
@@ -481,9 +481,8 @@ int directory_insert(struct db_conn *conn, enum directory_kind kind, const json_
         params[4] = bool_text(body, "telehealth");
         params[5] = bool_text(body, "accepting");
         params[6] = sp.turnaround;
-        params[7] = sp.open_cases;
-        params[8] = sp.capacity;
-        res = db_exec(conn, "dir_specialist_insert", 9, params, err);
+        params[7] = sp.capacity;
+        res = db_exec(conn, "dir_specialist_insert", 8, params, err);
         free(sp.languages);
         if (!res)
             return -1;
@@ -512,7 +511,7 @@ int directory_update(struct db_conn *conn, enum directory_kind kind, const char 
         return exec_simple(conn, "dir_institution_update", 8, params, err);
     } else {
         struct specialist_params sp;
-        const char *params[10];
+        const char *params[9];
         int rc;
         specialist_params_fill(&sp, body);
         params[0] = id;
@@ -523,9 +522,8 @@ int directory_update(struct db_conn *conn, enum directory_kind kind, const char 
         params[5] = bool_text(body, "telehealth");
         params[6] = bool_text(body, "accepting");
         params[7] = sp.turnaround;
-        params[8] = sp.open_cases;
-        params[9] = sp.capacity;
-        rc = exec_simple(conn, "dir_specialist_update", 10, params, err);
+        params[8] = sp.capacity;
+        rc = exec_simple(conn, "dir_specialist_update", 9, params, err);
         free(sp.languages);
         if (rc != 0)
             return -1;

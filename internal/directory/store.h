@@ -39,9 +39,11 @@ int directory_get(struct db_conn *conn, enum directory_kind kind, const char *id
 /* For an update: locks the entry (call inside a transaction) and returns
  * its writable members as a body-shaped object (*current, NULL when there
  * is none), its version and whether it is retired. For an institution,
- * *active_specialists counts its specialists that are not retired. */
+ * *active_specialists counts its specialists that are not retired; for a
+ * specialist, *open_cases is their count of open assignments. */
 int directory_lock(struct db_conn *conn, enum directory_kind kind, const char *id, json_t **current,
-                   int *version, int *retired, int *active_specialists, struct app_error *err);
+                   int *version, int *retired, int *active_specialists, int *open_cases,
+                   struct app_error *err);
 
 /* Checks the references of a complete specialist body: cancer types,
  * specialty and payers exist, and the institution exists, is not retired and

@@ -50,12 +50,22 @@ def specialist_body(institution_id, **overrides):
     body = {"name": f"Test Reviewer {uuid.uuid4().hex[:6]}", "specialty": "medical_oncology",
             "institution_id": institution_id, "cancer_types": ["cup"],
             "languages": ["en", "es"], "telehealth": True, "accepting": True,
-            "turnaround_days": 7, "open_cases": 2, "capacity": 10,
+            "turnaround_days": 7, "capacity": 10,
             "payer_ids": payer_ids("Medicare (Original, Part B)")}
     body.update(overrides)
     return body
 
 
-def new_specialist(institution_id, **overrides):
-    return expect(api.post("/v1/specialists", ADMIN, specialist_body(institution_id, **overrides)),
-                  201).json
+def set_open_cases(specialist_id, n):
+    """Sets a specialist's count of open assignments the way the assignments
+    module does (admins cannot write it)."""
+    sql(f"UPDATE specialists SET open_cases = {int(n)} WHERE id = '{specialist_id}'")
+
+
+def new_specialist(institution_id, open_cases=0, **overrides):
+    s = expect(api.post("/v1/specialists", ADMIN, specialist_body(institution_id, **overrides)),
+               201).json
+    if open_cases:
+        set_open_cases(s["id"], open_cases)
+        s = expect(api.get(f"/v1/specialists/{s['id']}", ADMIN), 200).json
+    return s

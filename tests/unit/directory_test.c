@@ -196,17 +196,15 @@ static void test_specialist_rules_and_defaults(void)
     struct app_error err = {0};
     json_t *o = specialist();
     CHECK(validate_object(o, specialist_fields, "", 0, &err) == 0);
-    CHECK(directory_rules_specialist(o, &err) == 0 && err.status == 0);
+    CHECK(directory_rules_specialist(o, 0, &err) == 0 && err.status == 0);
     CHECK(json_array_size(json_object_get(o, "languages")) == 1);
     CHECK(!strcmp(json_string_value(json_array_get(json_object_get(o, "languages"), 0)), "en"));
     CHECK(json_is_true(json_object_get(o, "telehealth")));
     CHECK(json_is_true(json_object_get(o, "accepting")));
-    CHECK(json_integer_value(json_object_get(o, "open_cases")) == 0);
     CHECK(json_array_size(json_object_get(o, "payer_ids")) == 0);
     json_decref(o);
 
     static const char *const bad[][2] = {
-        {"open_cases", "5"}, /* more than capacity 4 */
         {"languages", "[\"en\",\"en\"]"},
         {"languages", "[\"EN\"]"},
         {"cancer_types", "[\"breast\",\"breast\"]"},
@@ -218,11 +216,21 @@ static void test_specialist_rules_and_defaults(void)
         json_t *v = json_loads(bad[i][1], JSON_DECODE_ANY, NULL);
         o = specialist();
         json_object_set_new(o, bad[i][0], v);
-        CHECK(directory_rules_specialist(o, &err) == -1);
+        CHECK(directory_rules_specialist(o, 0, &err) == -1);
         CHECK(error_names(&err, bad[i][0]));
         json_decref(o);
         app_error_clear(&err);
     }
+}
+
+static void test_capacity_covers_open_cases(void)
+{
+    struct app_error err = {0};
+    json_t *o = specialist(); /* capacity 4 */
+    CHECK(directory_rules_specialist(o, 4, &err) == 0 && err.status == 0);
+    CHECK(directory_rules_specialist(o, 5, &err) == -1 && error_names(&err, "capacity"));
+    json_decref(o);
+    app_error_clear(&err);
 }
 
 static void test_bodies_refuse_server_owned_members(void)
@@ -231,8 +239,10 @@ static void test_bodies_refuse_server_owned_members(void)
     json_t *o = specialist();
     json_object_set_new(o, "retired_at", json_null());
     json_object_set_new(o, "payers", json_array());
+    json_object_set_new(o, "open_cases", json_integer(0));
     CHECK(validate_object(o, specialist_fields, "", 0, &err) == -1);
     CHECK(error_names(&err, "retired_at") && error_names(&err, "payers"));
+    CHECK(error_names(&err, "open_cases"));
     json_decref(o);
     app_error_clear(&err);
     o = institution("clinical", NULL);
@@ -318,6 +328,7 @@ const struct unit_test directory_tests[] = {
     {"directory_codes_states_and_languages", test_codes_states_and_languages},
     {"directory_institution_rules", test_institution_rules},
     {"directory_specialist_rules_and_defaults", test_specialist_rules_and_defaults},
+    {"directory_capacity_covers_open_cases", test_capacity_covers_open_cases},
     {"directory_bodies_refuse_server_owned_members", test_bodies_refuse_server_owned_members},
     {"directory_merge_patch", test_merge_patch},
     {"matching_reasons_explain_the_score", test_match_reasons_explain_the_score},
