@@ -8,6 +8,7 @@ seeded center), so seeded specialists cannot blur the comparison."""
 import uuid
 
 from lib.fixtures import case_body, new_sub
+from lib.review import Journey
 from lib.harness import api, count, expect, expect_problem, sql, test, token
 from lib.directory import ADMIN, new_institution, new_specialist, payer_ids, set_open_cases
 
@@ -255,6 +256,27 @@ def full_paused_and_retired_specialists_never_appear():
             s_id = item["specialist"]["id"]
             row = sql(f"SELECT accepting, open_cases < capacity, retired_at IS NULL FROM specialists WHERE id = '{s_id}'")
             assert row == [["t", "t", "t"]], (s_id, row)
+
+
+@test
+def an_assignment_that_fills_a_specialist_takes_them_out_of_matching():
+    # open_cases is kept by the assignments module; the read model follows it
+    inst = new_institution(nci_designation="comprehensive")
+    spec = new_specialist(inst["id"], cancer_types=["cholangiocarcinoma"], capacity=1)
+    body = case_body()
+    body["diagnosis"]["cancer_type"] = "cholangiocarcinoma"
+    body["patient"]["location"] = {"lat": ELKO[0], "lon": ELKO[1]}
+    first = Journey(body).submit()
+    assert spec["id"] in ranked_ids(matches(first.case_id))
+    r = expect(api.post(f"/v1/cases/{first.case_id}/assignments", first.navigator,
+                        {"specialist_id": spec["id"]}), 201)
+    assert sql(f"SELECT open_cases FROM specialists WHERE id = '{spec['id']}'") == [["1"]]
+    second, _ = create_case("cholangiocarcinoma")
+    assert spec["id"] not in ranked_ids(matches(second))
+    specialist_token = token("specialist", specialist_id=spec["id"])
+    expect(api.post(f"/v1/assignments/{r.json['id']}/decline", specialist_token,
+                    {"reason": "Away at a conference this month"}), 200)
+    assert spec["id"] in ranked_ids(matches(second))
 
 
 @test
