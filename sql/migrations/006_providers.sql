@@ -1,6 +1,7 @@
 -- Provider directory and matching (issue 5): versions for If-Match on
 -- directory writes, the rule that basic-laboratory centers see no patients,
--- and the indexes the directory lists and the matcher read.
+-- the indexes the directory lists read, and the matcher's read model
+-- (specialist_matching) with the triggers that keep it exact.
 
 -- ETags of institutions and specialists: bumped by every admin write.
 ALTER TABLE institutions ADD COLUMN version integer NOT NULL DEFAULT 1;
