@@ -132,26 +132,31 @@ wrk -t1 -c2 -d"${WARMUP}s" -s "$SCRIPT" "$URL" -- "$TMP/cases" "$TMP/token" "$LI
 # the way it inflates latency.
 POSTMASTER=$(head -1 "$PGDIR/data/postmaster.pid")
 TICKS_PER_S=$(getconf CLK_TCK)
-service_ticks() {
+ticks() { # CPU ticks of the given processes
   local t=0 p
-  for p in "$SERVER_PID" "$POSTMASTER" $(pgrep -P "$POSTMASTER"); do
+  for p in "$@"; do
     [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
   done
   echo "$t"
 }
+server_ticks() { ticks "$SERVER_PID"; }
+postgres_ticks() { ticks "$POSTMASTER" $(pgrep -P "$POSTMASTER"); }
 for run in "1 1" "$THREADS $CONNECTIONS"; do
   set -- $run
   log "wrk -t$1 -c$2 -d${DURATION}s --latency"
   echo "## wrk -t$1 -c$2 -d${DURATION}s --latency" | tee -a "$OUT"
   echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
-  before=$(service_ticks)
+  server_before=$(server_ticks)
+  postgres_before=$(postgres_ticks)
   wrk -t"$1" -c"$2" -d"${DURATION}s" --latency -s "$SCRIPT" "$URL" -- "$TMP/cases" "$TMP/token" "$LIMIT" \
     >"$TMP/wrk.out"
   cat "$TMP/wrk.out" | tee -a "$OUT"
-  spent=$(( $(service_ticks) - before ))
+  server_spent=$(( $(server_ticks) - server_before ))
+  postgres_spent=$(( $(postgres_ticks) - postgres_before ))
   requests=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' "$TMP/wrk.out")
-  awk -v t="$spent" -v hz="$TICKS_PER_S" -v n="$requests" \
-    'BEGIN { printf "CPU service_cpu_ms_per_request=%.2f (server + PostgreSQL, %d requests)\n", t * 1000 / hz / n, n }' |
+  awk -v s="$server_spent" -v p="$postgres_spent" -v hz="$TICKS_PER_S" -v n="$requests" \
+    'BEGIN { printf "CPU ms_per_request=%.2f server=%.2f postgres=%.2f (%d requests)\n",
+             (s + p) * 1000 / hz / n, s * 1000 / hz / n, p * 1000 / hz / n, n }' |
     tee -a "$OUT"
   echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
 done
