@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CC ?= cc
 BUILD := build
-PKGS := libulfius jansson libpq libjwt libcrypto libmicrohttpd
+PKGS := libulfius jansson libpq libjwt libcrypto libmicrohttpd libcurl
 CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -pthread
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

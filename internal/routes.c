@@ -6,6 +6,7 @@
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
+#include "webhooks/webhooks.h"
 
 void routes_store_init(void)
 {
@@ -14,6 +15,7 @@ void routes_store_init(void)
     events_store_init();
     case_access_store_init();
     cases_store_init();
+    webhooks_store_init();
 }
 
 const struct http_route *const *routes_all(void)
@@ -24,6 +26,8 @@ const struct http_route *const *routes_all(void)
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
         tables[n++] = cases_routes();
+        tables[n++] = events_routes();
+        tables[n++] = webhooks_routes();
         tables[n] = NULL;
     }
     return tables;

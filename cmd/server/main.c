@@ -16,6 +16,7 @@
 #include "../../internal/idempotency/idempotency.h"
 #include "../../internal/log/log.h"
 #include "../../internal/routes.h"
+#include "../../internal/webhooks/worker.h"
 
 /* `cso-server --routes` prints the route table as JSON (method, path, roles)
  * so that the contract tests can compare the code with api/openapi.yaml. */
@@ -30,9 +31,9 @@ static int print_routes(void)
             for (unsigned bit = ROLE_PATIENT; bit <= ROLE_ADMIN; bit <<= 1)
                 if (r->roles & bit)
                     json_array_append_new(roles, json_string(role_name((enum role)bit)));
-            json_array_append_new(out, json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
-                                                 r->path, "roles", roles, "idempotent",
-                                                 r->idempotent));
+            json_array_append_new(out,
+                                  json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
+                                            r->path, "roles", roles, "idempotent", r->idempotent));
         }
     s = json_dumps(out, JSON_INDENT(1));
     printf("%s\n", s);
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
     char err[256];
     struct app app;
     struct http_server *srv;
+    struct webhook_worker *worker;
     sigset_t set;
     int sig = 0;
     struct db_pool_options dbo;
@@ -81,10 +83,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "start-up: out of memory\n");
         return 1;
     }
+    /* Before the HTTP threads exist: it initialises libcurl process-wide. */
+    worker = webhook_worker_start(&app);
+    if (!worker) {
+        log_msg(LOG_ERROR, "start-up: cannot start webhook delivery");
+        db_pool_close(app.pool);
+        auth_verifier_free(app.auth);
+        config_free(&cfg);
+        return 1;
+    }
     srv = http_server_new(&app, routes_all());
     if (!srv || http_server_start(srv) != 0) {
         log_msg(LOG_ERROR, "start-up: cannot listen on %s:%d", cfg.bind_address, cfg.port);
         http_server_stop_and_free(srv);
+        webhook_worker_stop(worker);
         db_pool_close(app.pool);
         auth_verifier_free(app.auth);
         config_free(&cfg);
@@ -96,6 +108,8 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: draining requests and stopping", sig);
     http_server_stop_and_free(srv);
+    /* Deliveries use the pool: stop them before it closes. */
+    webhook_worker_stop(worker);
     db_pool_close(app.pool);
     auth_verifier_free(app.auth);
     config_free(&cfg);
