@@ -133,9 +133,14 @@ static int parse_after(struct http_ctx *ctx, struct events_position *pos)
     snprintf(pos->id, sizeof pos->id, "0");
     if (!after)
         return 0;
-    if (http_cursor_decode(ctx, after, pos->txid, sizeof pos->txid, pos->id, sizeof pos->id) != 0)
+    if (http_cursor_decode(ctx, after, pos->txid, sizeof pos->txid, pos->id, sizeof pos->id) != 0) {
+        /* The shared decoder names the parameter "cursor"; this one is
+         * "after". */
+        app_error_clear(&ctx->err);
+        app_error_field(&ctx->err, "after", "is not a cursor this service issued");
         return -1;
-    /* ids are bigint: at most 2^63-1, which 19 digits always hold. */
+    }
+    /* ids are bigint: below 10^18 for the life of this table. */
     if (!is_u64(pos->txid) || !is_u64(pos->id) || strlen(pos->id) > 18) {
         app_error_field(&ctx->err, "after", "is not a cursor this service issued");
         return -1;

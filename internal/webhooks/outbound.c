@@ -138,6 +138,10 @@ int webhook_url_check(const char *url, int allow_private, char *why, size_t whyl
                         "must be an absolute URL without spaces or non-ASCII characters");
     if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
         return fail(why, whylen, "must be an http or https URL");
+    /* curl reads "https:///host" as https://host/; other parsers do not.
+     * Only accept the form everyone reads the same way. */
+    if (url[url[4] == ':' ? 7 : 8] == '/')
+        return fail(why, whylen, "must name a host");
     if (!(u = curl_url()))
         return fail(why, whylen, "could not be checked");
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
