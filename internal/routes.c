@@ -3,6 +3,7 @@
 #include "audit/audit.h"
 #include "cases/case_access.h"
 #include "cases/cases.h"
+#include "coverage/coverage.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
@@ -15,7 +16,13 @@ void routes_store_init(void)
     events_store_init();
     case_access_store_init();
     cases_store_init();
+    coverage_store_init();
     webhooks_store_init();
+}
+
+void routes_stop(void)
+{
+    coverage_stop(5000);
 }
 
 const struct http_route *const *routes_all(void)
@@ -26,6 +33,7 @@ const struct http_route *const *routes_all(void)
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
         tables[n++] = cases_routes();
+        tables[n++] = coverage_routes();
         tables[n++] = events_routes();
         tables[n++] = webhooks_routes();
         tables[n] = NULL;

@@ -210,6 +210,7 @@ def idempotent_retry_creates_one_case():
     assert r1.json["id"] == r2.json["id"]
     assert r2.headers.get("idempotent-replayed") == "true"
     assert r2.headers["location"] == r1.headers["location"]
+    assert r2.headers["etag"] == r1.headers["etag"] == '"1"'
     assert count("cases", f"id = '{r1.json['id']}'") == 1
     other = case_body()
     other["patient"]["name"] = "Someone Else"

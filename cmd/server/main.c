@@ -18,8 +18,24 @@
 #include "../../internal/routes.h"
 #include "../../internal/webhooks/worker.h"
 
-/* `cso-server --routes` prints the route table as JSON (method, path, roles)
- * so that the contract tests can compare the code with api/openapi.yaml. */
+static const char *body_kind_name(enum http_body body)
+{
+    switch (body) {
+    case HTTP_BODY_NONE:
+        return "none";
+    case HTTP_BODY_JSON:
+        return "json";
+    case HTTP_BODY_JSON_OPTIONAL:
+        return "json_optional";
+    case HTTP_BODY_BINARY:
+        return "binary";
+    }
+    return "unknown";
+}
+
+/* `cso-server --routes` prints the route table as JSON (method, path, roles,
+ * idempotent, body kind, allowed query keys) so that the contract tests
+ * (tests/test_contract.py) can compare the code with api/openapi.yaml. */
 static int print_routes(void)
 {
     const struct http_route *const *tables = routes_all();
@@ -31,9 +47,20 @@ static int print_routes(void)
             for (unsigned bit = ROLE_PATIENT; bit <= ROLE_ADMIN; bit <<= 1)
                 if (r->roles & bit)
                     json_array_append_new(roles, json_string(role_name((enum role)bit)));
-            json_array_append_new(out,
-                                  json_pack("{s:s,s:s,s:o,s:b}", "method", r->method, "path",
-                                            r->path, "roles", roles, "idempotent", r->idempotent));
+            json_t *query = json_array();
+            const char *q = r->query;
+            while (q && *q) {
+                size_t len = strcspn(q, ",");
+                if (len > 0)
+                    json_array_append_new(query, json_stringn(q, len));
+                q += len;
+                if (*q == ',')
+                    q++;
+            }
+            json_array_append_new(out, json_pack("{s:s,s:s,s:o,s:b,s:s,s:o}", "method", r->method,
+                                                 "path", r->path, "roles", roles, "idempotent",
+                                                 r->idempotent, "body", body_kind_name(r->body),
+                                                 "query", query));
         }
     s = json_dumps(out, JSON_INDENT(1));
     printf("%s\n", s);
@@ -108,6 +135,7 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: draining requests and stopping", sig);
     http_server_stop_and_free(srv);
+    routes_stop();
     /* Deliveries use the pool: stop them before it closes. */
     webhook_worker_stop(worker);
     db_pool_close(app.pool);

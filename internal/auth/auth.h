@@ -39,8 +39,8 @@ void auth_verifier_free(struct auth_verifier *v);
 /* Verifies a compact JWS. On success fills *out and returns 0. On failure
  * returns -1 and writes a short reason (safe to log, no claim values) into
  * reason. now is the current UNIX time, passed in so tests can pin it. */
-int auth_verify(const struct auth_verifier *v, const char *token, long now,
-                struct principal *out, char *reason, size_t reason_len);
+int auth_verify(struct auth_verifier *v, const char *token, long now, struct principal *out,
+                char *reason, size_t reason_len);
 
 const char *role_name(enum role r);
 /* Returns ROLE_NONE for anything but the four role names. */

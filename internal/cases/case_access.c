@@ -4,12 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VISIBLE_TO                                                                                 \
-    " WHERE c.id = $1::uuid AND ($2 IN ('navigator', 'admin')"                                     \
-    "   OR ($2 = 'patient' AND c.patient_sub = $3)"                                                \
-    "   OR ($2 = 'specialist' AND EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id"      \
-    "       AND a.specialist_id = $4::uuid AND a.status IN ('offered', 'accepted', "               \
-    "'completed'))))"
+#define VISIBLE_TO " WHERE c.id = $1::uuid AND " CASE_VISIBLE_SQL("$2", "$3", "$4")
 
 static const struct db_statement statements[] = {
     {"case_access", "SELECT c.id, c.status, c.version, c.cancer_type FROM cases c" VISIBLE_TO},

@@ -11,6 +11,17 @@
 #include "../auth/auth.h"
 #include "../db/db.h"
 
+/* The visibility rule as an SQL predicate over the case row aliased c, for
+ * statements that must check it inline (one round trip). role, sub and spec
+ * are the parameter placeholders holding the caller's role name, subject and
+ * specialist id, e.g. CASE_VISIBLE_SQL("$2", "$3", "$4"). Every statement
+ * that decides visibility uses this macro, so the rule lives here only. */
+#define CASE_VISIBLE_SQL(role, sub, spec)                                                          \
+    "(" role " IN ('navigator', 'admin') OR (" role " = 'patient' AND c.patient_sub = " sub ")"    \
+    " OR (" role " = 'specialist' AND EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id"  \
+    " AND a.specialist_id = " spec                                                                 \
+    "::uuid AND a.status IN ('offered', 'accepted', 'completed'))))"
+
 struct case_ref {
     char id[37];
     char status[16];

@@ -1,4 +1,5 @@
 #include "case_store.h"
+#include "case_access.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +51,7 @@
     " histology, treatment_plan, reasons, reason_other, urgency, urgency_reason,"                  \
     " telehealth_ok, max_travel_km, languages, questions"
 
-#define VISIBLE_TO_LIST                                                                            \
-    " ($1 IN ('navigator', 'admin') OR ($1 = 'patient' AND c.patient_sub = $2)"                    \
-    "  OR ($1 = 'specialist' AND EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id"       \
-    "      AND a.specialist_id = $3::uuid AND a.status IN ('offered', 'accepted', 'completed'))))"
+#define VISIBLE_TO_LIST " " CASE_VISIBLE_SQL("$1", "$2", "$3")
 
 static const struct db_statement statements[] = {
     {"case_insert",
@@ -64,6 +62,17 @@ static const struct db_statement statements[] = {
      "   actor_role) SELECT id, NULL, status, $2, $3 FROM ins)"
      " SELECT " CASE_JSON " AS doc FROM ins c"},
     {"case_get", "SELECT " CASE_JSON " AS doc FROM cases c WHERE c.id = $1::uuid"},
+    /* The hot read: visibility, the audit row and the representation in one
+     * round trip and one statement (so the read is never unaudited). */
+    {"case_read_audited",
+     "WITH c AS (SELECT c.* FROM cases c WHERE c.id = $1::uuid AND " CASE_VISIBLE_SQL(
+         "$2", "$3",
+         "$4") "),"
+               " a AS (INSERT INTO audit_events (actor_sub, actor_role, action, resource_type, "
+               "resource_id,"
+               "   case_id, outcome, status, request_id)"
+               "   SELECT $3, $2, 'case.read', 'case', c.id::text, c.id, 'success', 200, $5 FROM c)"
+               " SELECT " CASE_JSON " AS doc FROM c"},
     {"case_update",
      "UPDATE cases c SET (patient_sub," CASE_COLUMN_NAMES ") = (SELECT $4," CASE_COLUMNS_FROM_DOC
      " FROM (SELECT $2::jsonb AS d) x), version = c.version + 1, updated_at = now()"
@@ -150,6 +159,17 @@ int case_store_get(struct db_conn *conn, const char *id, json_t **out, struct ap
 {
     const char *params[1] = {id};
     PGresult *res = db_exec(conn, "case_get", 1, params, err);
+    if (!res)
+        return -1;
+    return one_doc(res, "doc", out, err, "case");
+}
+
+int case_store_read_audited(struct db_conn *conn, const struct principal *who, const char *id,
+                            const char *request_id, json_t **out, struct app_error *err)
+{
+    const char *params[5] = {id, role_name(who->role), who->sub,
+                             who->specialist_id[0] ? who->specialist_id : NULL, request_id};
+    PGresult *res = db_exec(conn, "case_read_audited", 5, params, err);
     if (!res)
         return -1;
     return one_doc(res, "doc", out, err, "case");

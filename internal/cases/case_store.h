@@ -24,6 +24,11 @@ int case_store_insert(struct db_conn *conn, const struct principal *who, const c
  * been checked with case_access first. 404 if absent. */
 int case_store_get(struct db_conn *conn, const char *id, json_t **out, struct app_error *err);
 
+/* Reads a case the principal may see and writes its case.read audit row in
+ * the same statement. 404 when not visible. Caller frees *out. */
+int case_store_read_audited(struct db_conn *conn, const struct principal *who, const char *id,
+                            const char *request_id, json_t **out, struct app_error *err);
+
 /* Replaces the writable fields from a validated, merged document if the
  * version still matches; 412 if it does not. Caller frees *out. */
 int case_store_update(struct db_conn *conn, const char *id, int version, const char *patient_sub,

@@ -339,16 +339,11 @@ static int create_case(struct http_ctx *ctx)
 static int get_case(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "case");
-    struct case_ref ref;
     json_t *out = NULL;
-    if (!id || !http_db(ctx) || case_access(ctx->db, &ctx->who, id, 0, &ref, &ctx->err) != 0)
+    if (!id || !http_db(ctx) ||
+        case_store_read_audited(ctx->db, &ctx->who, id, ctx->request_id, &out, &ctx->err) != 0)
         return -1;
-    if (case_store_get(ctx->db, id, &out, &ctx->err) != 0)
-        return -1;
-    if (audit_success(ctx, "case.read", "case", id, id) != 0) {
-        json_decref(out);
-        return -1;
-    }
+    ctx->audited = 1;
     set_etag(ctx, out);
     return http_reply_json(ctx, 200, out);
 }

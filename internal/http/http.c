@@ -199,7 +199,8 @@ int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size
     char *bar;
     if (strlen(cursor) > 300 || !(raw = b64url_decode(cursor, strlen(cursor), &n)))
         goto bad;
-    bar = strchr((char *)raw, '|');
+    /* The id (last) never contains '|'; a sort key (a name, a date) might. */
+    bar = strrchr((char *)raw, '|');
     if (!bar || memchr(raw, 0, n) || (size_t)(bar - (char *)raw) >= keylen ||
         strlen(bar + 1) >= idlen) {
         free(raw);

@@ -15,14 +15,14 @@ static const struct db_statement statements[] = {
      " VALUES ($1, $2, $3, $4)"
      " ON CONFLICT (subject, key) DO UPDATE SET route = EXCLUDED.route,"
      "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
-     "   location = NULL, created_at = now()"
+     "   location = NULL, etag = NULL, created_at = now()"
      " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
      " RETURNING 1"},
     {"idem_get",
-     "SELECT route, request_hash, status, response_body, location FROM idempotency_keys"
+     "SELECT route, request_hash, status, response_body, location, etag FROM idempotency_keys"
      " WHERE subject = $1 AND key = $2"},
     {"idem_store",
-     "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = $5"
+     "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = $5, etag = $6"
      " WHERE subject = $1 AND key = $2"},
     {NULL, NULL},
 };
@@ -87,6 +87,8 @@ static int replay(struct http_ctx *ctx, const char *key, const char *hash)
         http_set_header(ctx, "Content-Type", "application/json");
     if (loc)
         http_set_header(ctx, "Location", loc);
+    if (db_value(res, 0, "etag"))
+        http_set_header(ctx, "ETag", db_value(res, 0, "etag"));
     http_set_header(ctx, "Idempotent-Replayed", "true");
     ctx->status = atoi(status);
     PQclear(res);
@@ -146,8 +148,9 @@ int idempotency_begin(struct http_ctx *ctx)
 int idempotency_finish(struct http_ctx *ctx)
 {
     char status[16], *body;
-    const char *params[5];
+    const char *params[6];
     const char *loc = u_map_get_case(ctx->res->map_header, "Location");
+    const char *etag = u_map_get_case(ctx->res->map_header, "ETag");
     PGresult *res;
 
     if (!ctx->db || !db_in_transaction(ctx->db))
@@ -160,7 +163,8 @@ int idempotency_finish(struct http_ctx *ctx)
     params[2] = status;
     params[3] = body;
     params[4] = loc;
-    res = db_exec(ctx->db, "idem_store", 5, params, &ctx->err);
+    params[5] = etag;
+    res = db_exec(ctx->db, "idem_store", 6, params, &ctx->err);
     free(body);
     if (!res) {
         db_rollback(ctx->db);

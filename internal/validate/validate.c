@@ -22,6 +22,17 @@ static int in_values(const char *const *values, const char *s)
     return 0;
 }
 
+/* Length in characters (code points), as JSON Schema's minLength/maxLength
+ * and PostgreSQL's char_length count them; jansson guarantees valid UTF-8. */
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
 static int check_string(const json_t *v, const struct vfield *f, const char *fp, int multiline,
                         struct app_error *err)
 {
@@ -41,6 +52,7 @@ static int check_string(const json_t *v, const struct vfield *f, const char *fp,
         app_error_field(err, fp, "must not contain control characters");
         return -1;
     }
+    len = utf8_length(s);
     if (f->min > 0 && (double)len < f->min) {
         app_error_field(err, fp, "must be at least %.0f characters", f->min);
         return -1;
@@ -125,8 +137,12 @@ static int check_value(const json_t *v, const struct vfield *f, const char *fp, 
             app_error_field(err, fp, "must be an array");
             return -1;
         }
-        if ((double)json_array_size(v) < f->min || (f->max > 0 && (double)json_array_size(v) > f->max)) {
-            app_error_field(err, fp, "must have between %.0f and %.0f items", f->min, f->max);
+        if ((double)json_array_size(v) < f->min ||
+            (f->max > 0 && (double)json_array_size(v) > f->max)) {
+            if (f->max > 0)
+                app_error_field(err, fp, "must have between %.0f and %.0f items", f->min, f->max);
+            else
+                app_error_field(err, fp, "must have at least %.0f items", f->min);
             return -1;
         }
         json_array_foreach(v, i, item)
@@ -152,9 +168,9 @@ static int check_value(const json_t *v, const struct vfield *f, const char *fp, 
                         bad = 1;
                     }
             } else {
-                struct vfield each = {f->name, V_STRING, 0, 1,
-                                      (double)(f->item_max_len ? f->item_max_len : 200), NULL,
-                                      NULL, 0};
+                struct vfield each = {
+                    f->name, V_STRING, 0, 1, (double)(f->item_max_len ? f->item_max_len : 200),
+                    NULL,    NULL,     0};
                 if (check_string(item, &each, ip, 0, err) != 0)
                     bad = 1;
             }

@@ -36,6 +36,7 @@ CREATE TABLE idempotency_keys (
     status        integer,
     response_body text,
     location      text,
+    etag          text,
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (subject, key)
 );
