@@ -237,13 +237,12 @@ def consumer_misses_nothing_and_sees_nothing_twice_with_two_replicas_writing():
     and insert their event late keep commit order and id order apart. A
     consumer polling the feed (through all three servers in turn) ends with
     every event exactly once, in the order a later full read gives."""
-    servers = [Server().start(), Server().start()]
+    servers = [Server(), Server()]
     apis = [servers[0].api, servers[1].api, api]
-    cur = head_cursor()
     created, errors, lock = [], [], threading.Lock()
     markers = [str(uuid.uuid4()) for _ in range(3)]
     consumed, done = [], threading.Event()
-    state = {"cursor": cur, "polls": 0}
+    state = {"cursor": None, "polls": 0}
 
     def writer(i):
         try:
@@ -274,6 +273,9 @@ def consumer_misses_nothing_and_sees_nothing_twice_with_two_replicas_writing():
 
     slow = []
     try:
+        for srv in servers:
+            srv.start()
+        cur = state["cursor"] = head_cursor()
         reader = threading.Thread(target=consumer)
         reader.start()
         writers = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
@@ -299,10 +301,10 @@ def consumer_misses_nothing_and_sees_nothing_twice_with_two_replicas_writing():
         assert not errors, errors
     finally:
         done.set()
-        rcs = [s.stop() for s in servers]
-    assert rcs == [0, 0], [s.output()[-2000:] for s in servers]
-    for s in servers:
-        assert not s.sanitizer_report(), s.sanitizer_report()
+        rcs = [srv.stop() for srv in servers]
+    assert rcs == [0, 0], [srv.output()[-2000:] for srv in servers]
+    for srv in servers:
+        assert not srv.sanitizer_report(), srv.sanitizer_report()
 
     assert len(created) == 60 and len(set(created)) == 60
     ids = [e["id"] for e in consumed]
