@@ -148,6 +148,22 @@ def feed_without_cursor_starts_at_the_beginning():
 
 
 @test
+def feed_orders_transaction_ids_as_numbers():
+    """An event from an old transaction (txid 9, written directly) comes
+    before every other; compared as text, '9' would sort after '1000'."""
+    marker = str(uuid.uuid4())
+    create_case()
+    sql("INSERT INTO events (txid, type, subject_type, subject_id)"
+        f" VALUES ('9', 'test.order', 'test', '{marker}')")
+    first = read_feed(limit=1)["items"][0]
+    assert first["subject_id"] == marker, first
+    everything, _ = read_all(None)
+    numeric = sql("SELECT id FROM events WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
+                  " ORDER BY txid, id")
+    assert [e["id"] for e in everything] == [int(r[0]) for r in numeric]
+
+
+@test
 def small_pages_walk_the_same_sequence_as_one_big_read():
     cur = head_cursor()
     ids = {create_case()["id"] for _ in range(5)}

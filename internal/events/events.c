@@ -18,7 +18,9 @@ static const struct db_statement statements[] = {
     {"events_feed", "SELECT" EVENT_COLUMNS " FROM events"
                     " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
                     "   AND (txid, id) > ($1::xid8, $2::bigint)"
-                    " ORDER BY txid, id LIMIT $3::int"},
+                    /* Qualified: a bare "txid" here would be the text
+                     * output column, and '1000' sorts before '999'. */
+                    " ORDER BY events.txid, events.id LIMIT $3::int"},
     {NULL, NULL},
 };
 
