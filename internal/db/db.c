@@ -187,6 +187,13 @@ struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
     c->in_use = 1;
     pthread_mutex_unlock(&pool->mu);
 
+    /* An idle connection the server has closed since (a restart, an
+     * administrator's kill) looks healthy until it is used. Read what waits
+     * on it - the server's goodbye, then end of file - so that it is
+     * reconnected now instead of failing the caller's first statement. On a
+     * live connection both reads return at once with nothing. */
+    if (!c->broken && c->pg && (!PQconsumeInput(c->pg) || !PQconsumeInput(c->pg)))
+        c->broken = 1;
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK) {
         if (c->pg)
             PQfinish(c->pg);
