@@ -49,8 +49,8 @@ void http_render_problem(struct _u_response *res, const struct app_error *err,
     int status = err->status ? err->status : 500;
 
     snprintf(type, sizeof type, PROBLEM_BASE "%s", err->code[0] ? err->code : "internal-error");
-    p = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title",
-                  err->title[0] ? err->title : "Error", "status", status, "detail", err->detail);
+    p = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title", err->title[0] ? err->title : "Error",
+                  "status", status, "detail", err->detail);
     if (request_id && *request_id)
         json_object_set_new(p, "request_id", json_string(request_id));
     if (err->fields)
@@ -156,8 +156,8 @@ int http_reply_json(struct http_ctx *ctx, int status, json_t *body)
     return 0;
 }
 
-int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type,
-                     const void *bytes, size_t len)
+int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type, const void *bytes,
+                     size_t len)
 {
     ulfius_set_binary_body_response(ctx->res, (unsigned)status, bytes, len);
     u_map_put(ctx->res->map_header, "Content-Type", content_type);
@@ -191,8 +191,8 @@ char *http_cursor_encode(const char *key, const char *id)
     return b64url_encode((const unsigned char *)buf, (size_t)n);
 }
 
-int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen,
-                       char *id, size_t idlen)
+int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen, char *id,
+                       size_t idlen)
 {
     size_t n = 0;
     unsigned char *raw;
@@ -469,8 +469,7 @@ static int check_body(struct http_ctx *ctx)
                           "Send the body as application/json.");
             return -1;
         }
-        ctx->body = json_loadb(ctx->req->binary_body, len,
-                               JSON_REJECT_DUPLICATES, &jerr);
+        ctx->body = json_loadb(ctx->req->binary_body, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!ctx->body) {
             app_error_set(&ctx->err, 400, "malformed-json", "Malformed JSON",
                           "The body is not valid JSON (or repeats a key) near line %d, column %d.",
@@ -586,8 +585,7 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
 
     if (ctx.route->roles && authenticate(&ctx) != 0)
         goto done;
-    if (ctx.route->roles && b->srv->limiter &&
-        ratelimit_take(b->srv->limiter, ctx.who.sub) != 0) {
+    if (ctx.route->roles && b->srv->limiter && ratelimit_take(b->srv->limiter, ctx.who.sub) != 0) {
         app_error_set(&ctx.err, 429, "too-many-requests", "Too many requests",
                       "This caller sent too many requests; slow down.");
         ctx.err.retry_after = 10;
@@ -705,8 +703,7 @@ struct http_server *http_server_new(const struct app *app, const struct http_rou
             bd->app = app;
             bd->route = r;
             bd->srv = srv;
-            ulfius_add_endpoint_by_val(&srv->instance, r->method, NULL, r->path, 1, dispatch,
-                                       bd);
+            ulfius_add_endpoint_by_val(&srv->instance, r->method, NULL, r->path, 1, dispatch, bd);
         }
     }
     srv->nbindings = k;
@@ -723,9 +720,10 @@ int http_server_start(struct http_server *srv)
 {
     const struct config *cfg = srv->app->cfg;
     struct MHD_OptionItem ops[] = {
+        /* The logger first, so that MHD reports problems with the rest through it. */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, &srv->bind_addr},
         {MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
