@@ -146,7 +146,8 @@ int main(void)
     };
     static const struct unit_test *const groups[] = {
         tests,          validate_tests,      http_tests, media_type_tests, opinion_report_tests,
-        webhooks_tests, coverage_unit_tests, NULL};
+        webhooks_tests, coverage_unit_tests, NULL,
+    };
     int passed = 0, failed = 0;
     for (size_t g = 0; groups[g]; g++) {
         for (const struct unit_test *t = groups[g]; t->name; t++) {
