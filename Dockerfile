@@ -8,6 +8,7 @@ FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
       libulfius-dev libjansson-dev libpq-dev libjwt-dev libssl-dev libmicrohttpd-dev \
+      libcurl4-gnutls-dev libhpdf-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -31,10 +32,11 @@ CMD ["/bin/bash", "-c", "scripts/migrate.sh && scripts/seed.sh"]
 
 
 FROM debian:12-slim AS runtime
-# curl is only for the HEALTHCHECK below.
+# curl is only for the HEALTHCHECK below; libcurl3-gnutls sends webhooks and
+# ca-certificates lets it verify https receivers.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libulfius2.7 libjansson4 libpq5 libjwt0 libssl3 \
-      libmicrohttpd12 liborcania2.3 libyder2.0 curl \
+      libmicrohttpd12 liborcania2.3 libyder2.0 libcurl3-gnutls libhpdf-2.3.0 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin cso
 COPY --from=build /src/build/cso-server /src/build/mint-token /usr/local/bin/

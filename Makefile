@@ -15,7 +15,7 @@ MAKEFLAGS += -j$(JOBS)
 endif
 MAKEFLAGS += --no-print-directory
 
-PKGS := libulfius jansson libpq libjwt libcrypto libmicrohttpd
+PKGS := libulfius jansson libpq libjwt libcrypto libmicrohttpd libcurl
 CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -pthread
 # Lazy (`=`): pkg-config is only asked when something is compiled, which is

@@ -12,6 +12,7 @@
 #include "matching/matching.h"
 #include "records/records.h"
 #include "opinions/opinions.h"
+#include "webhooks/webhooks.h"
 
 void routes_store_init(void)
 {
@@ -24,6 +25,7 @@ void routes_store_init(void)
     assignments_store_init();
     opinions_store_init();
     coverage_store_init();
+    webhooks_store_init();
     directory_init();
     matching_init();
 }
@@ -45,6 +47,8 @@ const struct http_route *const *routes_all(void)
         tables[n++] = assignments_routes();
         tables[n++] = opinions_routes();
         tables[n++] = coverage_routes();
+        tables[n++] = events_routes();
+        tables[n++] = webhooks_routes();
         tables[n++] = directory_routes();
         tables[n++] = matching_routes();
         tables[n] = NULL;

@@ -25,6 +25,14 @@ struct config {
     int connection_timeout_s;
     int db_statement_timeout_ms;
     int rate_limit_per_minute; /* per subject per replica; 0 disables */
+    /* Webhook delivery (internal/webhooks/worker.c). */
+    int webhook_workers;         /* delivery threads in this process; 0 = none */
+    int webhook_poll_ms;         /* idle wait between looks for due work */
+    int webhook_base_backoff_ms; /* first retry delay; doubles per failure */
+    int webhook_max_backoff_ms;  /* cap on the retry delay */
+    int webhook_max_failures;    /* consecutive failures that mark a subscription failing */
+    int webhook_timeout_ms;      /* whole outbound request, connect included */
+    int webhook_allow_private;   /* 1: loopback/private destinations allowed (tests, labs) */
     enum log_level log_level;
 };
 

@@ -160,6 +160,12 @@ class Server:
             "JWT_ALG": "HS256", "JWT_SECRET": SECRET, "JWT_ISSUER": ISSUER,
             "JWT_AUDIENCE": AUDIENCE, "DB_POOL_SIZE": "8", "LOG_LEVEL": "info",
             "RATE_LIMIT_PER_MINUTE": "100000",
+            # Webhook delivery: off unless a test starts its own server with
+            # WEBHOOK_WORKERS set, so deliveries only ever come from servers
+            # a test controls. Loopback receivers and quick retries for tests.
+            "WEBHOOK_WORKERS": "0", "WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_POLL_MS": "50",
+            "WEBHOOK_BASE_BACKOFF_MS": "200", "WEBHOOK_MAX_BACKOFF_MS": "1000",
+            "WEBHOOK_MAX_FAILURES": "3", "WEBHOOK_TIMEOUT_MS": "3000",
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
             "LSAN_OPTIONS": "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp"),
