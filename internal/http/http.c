@@ -534,7 +534,7 @@ static void audit_refusal(struct http_ctx *ctx)
     {
         const char *cid = http_path(ctx, "id");
         if (cid && uuid_is_valid(cid) && ctx->route->path &&
-            !strncmp(ctx->route->path, "/v1/cases/", 10))
+            !strncmp(ctx->route->path, "/v1/cases/:id", 13))
             e.case_id = cid;
     }
     e.outcome = outcome;

@@ -488,8 +488,8 @@ static int create_opinion(struct http_ctx *ctx)
         return -1;
     if (existing[0]) {
         app_error_set(&ctx->err, 409, "opinion-exists", "Opinion exists",
-                      "This assignment already has an opinion; change the draft with PATCH "
-                      "/v1/opinions/{id}.");
+                      "This assignment already has an opinion; change the draft with "
+                      "PATCH /v1/opinions/{id}.");
         app_error_extra(&ctx->err, "opinion_id", json_string(existing));
         return -1;
     }
@@ -611,8 +611,8 @@ static int patch_opinion(struct http_ctx *ctx)
         return -1;
     if (!strcmp(o.status, "signed")) {
         app_error_set(&ctx->err, 409, "opinion-signed", "Opinion signed",
-                      "A signed opinion cannot change; add an amendment with POST "
-                      "/v1/opinions/{id}/amendments.");
+                      "A signed opinion cannot change; add an amendment with "
+                      "POST /v1/opinions/{id}/amendments.");
         return -1;
     }
     snprintf(etag, sizeof etag, "\"%d-%d\"", o.version, o.amendments);
