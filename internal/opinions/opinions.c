@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../jsonpatch/jsonpatch.h"
 #include "../assignments/assignment_store.h"
 #include "../audit/audit.h"
 #include "../cases/case_access.h"
@@ -241,38 +242,6 @@ static int check_signable(struct http_ctx *ctx, const json_t *op, const json_t *
     app_error_set(&ctx->err, 409, "opinion-incomplete", "Opinion incomplete",
                   "The draft lacks what a signed opinion needs; see errors.");
     return -1;
-}
-
-/* ---------- merge patch (as for cases) ---------- */
-
-static void merge_patch(json_t *target, const json_t *patch)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)patch, key, v)
-    {
-        json_t *cur = json_object_get(target, key);
-        if (json_is_null(v))
-            json_object_del(target, key);
-        else if (json_is_object(v) && json_is_object(cur))
-            merge_patch(cur, v);
-        else
-            json_object_set(target, key, v);
-    }
-}
-
-static void strip_nulls(json_t *obj)
-{
-    const char *key;
-    json_t *v;
-    void *tmp;
-    json_object_foreach_safe(obj, tmp, key, v)
-    {
-        if (json_is_null(v))
-            json_object_del(obj, key);
-        else if (json_is_object(v))
-            strip_nulls(v);
-    }
 }
 
 /* ---------- rendering and recording ---------- */
@@ -632,8 +601,8 @@ static int patch_opinion(struct http_ctx *ctx)
         if (json_object_get(current, writable[i]))
             json_object_set_new(doc, writable[i],
                                 json_deep_copy(json_object_get(current, writable[i])));
-    strip_nulls(doc);
-    merge_patch(doc, ctx->body);
+    json_strip_nulls(doc);
+    json_merge_patch(doc, ctx->body);
     if (validate_opinion(ctx, doc) != 0)
         goto out;
     if (opinion_store_update(ctx->db, id, o.version, doc, &out, &ctx->err) != 0)
