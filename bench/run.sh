@@ -97,7 +97,7 @@ owner_psql -tAc "SELECT 'cases ' || count(*) FROM cases UNION ALL SELECT 'specia
 mkdir -p "$TMP/exports"
 owner_psql -c "\\copy (SELECT id, patient_sub, cancer_type FROM cases WHERE patient_sub LIKE 'bench-p-%') TO '$TMP/exports/cases.tsv'"
 owner_psql -c "\\copy (SELECT case_id, specialist_id FROM assignments WHERE status = 'accepted') TO '$TMP/exports/assigned.tsv'"
-owner_psql -c "\\copy (SELECT id FROM payers WHERE retired_at IS NULL) TO '$TMP/exports/payers.tsv'"
+owner_psql -c "\\copy (SELECT id FROM payers WHERE retired_at IS NULL AND kind <> 'self_pay' AND name LIKE 'Bench %') TO '$TMP/exports/payers.tsv'"
 
 # --- keys and tokens --------------------------------------------------------------
 export JWT_ISSUER=https://auth.bench.second-opinion.local JWT_AUDIENCE=cso-api-bench

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../jsonpatch/jsonpatch.h"
 #include "../audit/audit.h"
 #include "../events/events.h"
 #include "../util/util.h"
@@ -428,38 +429,6 @@ static int list_cases(struct http_ctx *ctx)
     return reply_page(ctx, &page);
 }
 
-/* RFC 7386 merge patch: null removes a member, objects merge, the rest
- * replaces. */
-static void merge_patch(json_t *target, const json_t *patch)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)patch, key, v)
-    {
-        json_t *cur = json_object_get(target, key);
-        if (json_is_null(v))
-            json_object_del(target, key);
-        else if (json_is_object(v) && json_is_object(cur))
-            merge_patch(cur, v);
-        else
-            json_object_set(target, key, v);
-    }
-}
-
-static void strip_nulls(json_t *obj)
-{
-    const char *key;
-    json_t *v;
-    void *tmp;
-    json_object_foreach_safe(obj, tmp, key, v)
-    {
-        if (json_is_null(v))
-            json_object_del(obj, key);
-        else if (json_is_object(v))
-            strip_nulls(v);
-    }
-}
-
 static int patch_case(struct http_ctx *ctx)
 {
     static const char *const writable[] = {"patient", "diagnosis",   "treatment_plan",
@@ -497,8 +466,8 @@ static int patch_case(struct http_ctx *ctx)
         if (json_object_get(current, writable[i]))
             json_object_set_new(doc, writable[i],
                                 json_deep_copy(json_object_get(current, writable[i])));
-    strip_nulls(doc);
-    merge_patch(doc, ctx->body);
+    json_strip_nulls(doc);
+    json_merge_patch(doc, ctx->body);
     if (ctx->who.role == ROLE_PATIENT)
         json_object_del(doc, "patient_subject");
     if (validate_case(ctx, doc, 0) != 0)

@@ -1,9 +1,8 @@
 #include "db.h"
 
-#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,23 +183,28 @@ static int ts_before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* An idle connection the server closed (restart, failover, idle timeout)
- * is only noticed by reading from it. A healthy idle connection has nothing
- * to read: one non-blocking peek says so (one system call on the hot path).
- * Otherwise PQconsumeInput reads without blocking: the first read takes the
- * server's "terminating connection" message, the second meets the end of the
- * stream and marks the connection bad. Replacing a dead connection here
- * spares the request that would borrow it a 503. */
+/* 1 unless the server has closed this idle connection (a restart or
+ * failover terminates every backend): its socket is then readable, and
+ * reading it turns the status bad. Checked at hand-out, without a round
+ * trip, so that each pooled connection does not cost one request a 503. */
 static int idle_connection_alive(PGconn *pg)
 {
-    char byte;
-    ssize_t n;
-    if (PQstatus(pg) != CONNECTION_OK)
-        return 0;
-    n = recv(PQsocket(pg), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return 1;
-    return PQconsumeInput(pg) && PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK;
+    struct pollfd p;
+    int i;
+    /* The server's goodbye (FATAL ... administrator command) is read first
+     * and leaves the status OK; the end of stream behind it turns it bad. */
+    for (i = 0; i < 4; i++) {
+        p.fd = PQsocket(pg);
+        p.events = POLLIN;
+        p.revents = 0;
+        if (p.fd < 0)
+            return 0;
+        if (poll(&p, 1, 0) <= 0)
+            break;
+        if (!PQconsumeInput(pg))
+            return 0;
+    }
+    return PQstatus(pg) == CONNECTION_OK;
 }
 
 /* Takes a free slot (healthy ones only unless any_state) or returns NULL. */
@@ -265,7 +269,7 @@ struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
         }
     }
 
-    if (c->broken || !idle_connection_alive(c->pg)) {
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK || !idle_connection_alive(c->pg)) {
         int down;
         pthread_mutex_lock(&pool->mu);
         clock_gettime(CLOCK_REALTIME, &now);

@@ -139,8 +139,8 @@ static int valid_ymd(int y, int m, int d)
 
 int date_is_valid(const char *s)
 {
-    if (!s || strlen(s) != 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
-        s[7] != '-' || !digits(s + 8, 2))
+    if (!s || strlen(s) != 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+        !digits(s + 8, 2))
         return 0;
     return valid_ymd(atoi(s), atoi(s + 5), atoi(s + 8));
 }

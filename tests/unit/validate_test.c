@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "apperr/apperr.h"
+#include "jsonpatch/jsonpatch.h"
 #include "validate/validate.h"
 #include "unit.h"
 
@@ -362,7 +363,24 @@ static void test_validate_getters(void)
     json_decref(obj);
 }
 
+static void test_json_merge_patch(void)
+{
+    json_t *doc =
+        json_loads("{\"a\":{\"b\":1,\"c\":2},\"d\":[1,2],\"e\":null,\"f\":{\"g\":null}}", 0, NULL);
+    json_t *patch = json_loads("{\"a\":{\"b\":null,\"x\":3},\"d\":[9],\"h\":\"new\"}", 0, NULL);
+    json_t *want =
+        json_loads("{\"a\":{\"c\":2,\"x\":3},\"d\":[9],\"f\":{},\"h\":\"new\"}", 0, NULL);
+    json_strip_nulls(doc);
+    json_merge_patch(doc, patch);
+    CHECK(json_equal(doc, want));
+    CHECK(json_object_size(patch) == 3); /* the patch itself is untouched */
+    json_decref(doc);
+    json_decref(patch);
+    json_decref(want);
+}
+
 const struct unit_test validate_tests[] = {
+    {"json_merge_patch", test_json_merge_patch},
     {"validate_accepts_a_complete_body", test_validate_accepts_a_complete_body},
     {"validate_strings", test_validate_strings},
     {"validate_refuses_nul_inside_strings", test_validate_refuses_nul_inside_strings},
