@@ -35,16 +35,20 @@ for round in $(seq "$ROUNDS"); do
     read -ra words <<<"$spec"
     bin=${words[-1]}
     unset 'words[-1]'
-    out=$(env "${words[@]}" PORT=$PORT BIND_ADDRESS=127.0.0.1 JWT_ALG=HS256 JWT_SECRET=$SECRET \
+    # a variant with JWT_ALG=RS256 gets the world's RSA key and RS256 tokens
+    alg=HS256 data=$WORLD/data/hs256
+    [[ " ${words[*]} " == *" JWT_ALG=RS256 "* ]] && alg=RS256 data=$WORLD/data/rs256
+    out=$(env JWT_ALG=HS256 JWT_SECRET=$SECRET JWT_PUBLIC_KEY_FILE=$WORLD/rsa_public.pem "${words[@]}" \
+          PORT=$PORT BIND_ADDRESS=127.0.0.1 \
           JWT_ISSUER=https://auth.bench.second-opinion.local JWT_AUDIENCE=cso-api-bench \
           DATABASE_URL=postgresql://cso_app:${CSO_APP_PASSWORD:-cso_app_dev}@127.0.0.1:$PGPORT/cso \
           /usr/bin/python3 bench/tools/startready.py "$PORT" "$WORLD/ab-server.log" -- "$bin")
     SERVER_PID=${out%% *}
     BENCH_LUA=$PWD/bench/lua wrk -t2 -c"$CONNS" -d"${WARMUP}s" --timeout 5s -s "bench/lua/$SCENARIO.lua" \
-      "http://127.0.0.1:$PORT" -- "$WORLD/data/hs256" >/dev/null 2>&1 || true
+      "http://127.0.0.1:$PORT" -- "$data" >/dev/null 2>&1 || true
     cpu0=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
     r=$(BENCH_LUA=$PWD/bench/lua wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 5s -s "bench/lua/$SCENARIO.lua" \
-      "http://127.0.0.1:$PORT" -- "$WORLD/data/hs256" | grep '^BENCH_RESULT' | cut -d' ' -f2-)
+      "http://127.0.0.1:$PORT" -- "$data" | grep '^BENCH_RESULT' | cut -d' ' -f2-)
     cpu1=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
     r=$(/usr/bin/python3 -c 'import json,sys,os; r=json.loads(sys.argv[1]); r["cpu_us_per_req"]=round((int(sys.argv[3])-int(sys.argv[2]))*1e6/os.sysconf("SC_CLK_TCK")/max(1,r["requests"]),1); print(json.dumps(r))' "$r" "$cpu0" "$cpu1")
     kill "$SERVER_PID"; while kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done; SERVER_PID=

@@ -261,7 +261,7 @@ PY
 selected() { [ -z "${BENCH_SCENARIOS:-}" ] || [[ " $BENCH_SCENARIOS " == *" $1 "* ]]; }
 
 run_scenario() { # name route lua templates alg
-  local name=$1 lua=$3 templates=$4 alg=$5 c r lim
+  local name=$1 lua=$3 templates=$4 alg=$5 c r lim at lc
   read -ra tpls <<<"$templates"
   for c in $CONNS; do
     log "$name ($alg) at $c connections"
@@ -271,9 +271,14 @@ run_scenario() { # name route lua templates alg
     [ "$alg" = HS256 ] && [ "$templates" != "-" ] || continue
     # The limit right after the service, at the wrk concurrency and at the
     # pool size, so that the machine's other load is as alike as it can be.
-    for lc in "$c" "$POOL"; do
+    for at in conns pool; do
+      lc=$c
+      if [ "$at" = pool ]; then
+        [ "$POOL" = "$c" ] && continue # the same measurement
+        lc=$POOL
+      fi
       if lim=$(run_pgbench "$name" "$lc" "${tpls[@]}"); then
-        record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(kind="limit",scenario=sys.argv[2],conns=int(sys.argv[3]),at=sys.argv[4]); print(json.dumps(r))' "$lim" "$name" "$c" "$([ "$lc" = "$c" ] && echo conns || echo pool)")"
+        record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(kind="limit",scenario=sys.argv[2],conns=int(sys.argv[3]),at=sys.argv[4]); print(json.dumps(r))' "$lim" "$name" "$c" "$at")"
         log "  limit @$lc: $lim"
       else
         log "  limit @$lc: n/a (see above)"
@@ -328,9 +333,9 @@ if [ "$SOAK" = 1 ]; then
   log "soak: mixed at 512 connections for $SOAK_SECONDS s"
   BENCH_LUA=$ROOT/bench/lua wrk -t2 -c512 -d"${WARMUP}s" --timeout 5s -s bench/lua/mixed.lua \
     "http://127.0.0.1:$PORT" -- "$TMP/data/hs256" >/dev/null 2>&1 || true
-  rss_start=$(while read -r k v u; do [ "$k" = VmRSS: ] && echo "$v"; done </proc/$SERVER_PID/status)
+  rss_start=$(awk '/^VmRSS:/{print $2}' "/proc/$SERVER_PID/status")
   r=$(DURATION=$SOAK_SECONDS WARMUP=1 run_wrk "http://127.0.0.1:$PORT" mixed.lua 512 "$TMP/data/hs256" "$SOAK_SECONDS")
-  rss_end=$(while read -r k v u; do [ "$k" = VmRSS: ] && echo "$v"; done </proc/$SERVER_PID/status)
+  rss_end=$(awk '/^VmRSS:/{print $2}' "/proc/$SERVER_PID/status")
   record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(json.dumps(dict(kind="soak",scenario="mixed",conns=512,seconds=int(sys.argv[2]),rps=r["rps"],errors=r["errors"],rss_start_kib=int(sys.argv[3]),rss_end_kib=int(sys.argv[4]),rss_peak_kib=r["rss_peak_kib"])))' "$r" "$SOAK_SECONDS" "$rss_start" "$rss_end")"
   log "  soak: RSS $rss_start KiB -> $rss_end KiB; $(cut -c1-160 <<<"$r")"
 fi
