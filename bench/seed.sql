@@ -3,14 +3,15 @@
 -- as the schema owner. Set-based (generate_series) so that it loads in well
 -- under a minute on 2 cores.
 --
---   1,000 payers (plans)         50,000 specialists (3 cancer types, 5 payers each)
+--   1,000 payers (one plan each)  50,000 specialists (the directory generator's, or
+--                                 simple ones with 3 cancer types and 5 payers each)
 --   100,000 cases                300,000 documents (metadata only; no bytes)
 --   200,000 medications          10,000 accepted assignments (specialist visibility)
 --
 -- Subjects (the JWT sub claims bench/run.sh mints tokens for):
 --   patients    bench-p-0 .. bench-p-999   case n belongs to bench-p-(n % 1000)
 --   navigators  bench-nav-0 .. bench-nav-199 (see every case)
---   specialists the first 200 specialists by id, 50 accepted assignments each
+--   specialists the first 200 specialists with accepted assignments (bench/run.sh)
 \set ON_ERROR_STOP 1
 
 BEGIN;
@@ -28,17 +29,20 @@ SELECT array_agg(code ORDER BY code) AS cancer, (SELECT array_agg(code ORDER BY 
        (SELECT array_agg(id ORDER BY name) FROM payers) AS payer
 FROM cancer_types;
 
+-- 50,000 specialists: the directory generator (sql/generate/directory.sql,
+-- run by bench/run.sh through sql/seed/03_directory.sql when the tree has it)
+-- provides them; otherwise, or for what it left short, simple ones here.
 INSERT INTO specialists (name, specialty, institution_id, languages, telehealth, accepting,
                          turnaround_days, capacity)
 SELECT 'Dr. Bench ' || g,
        b.spec[1 + g % array_length(b.spec, 1)],
        b.inst[1 + g % array_length(b.inst, 1)],
        CASE WHEN g % 4 = 0 THEN '{en,es}'::text[] ELSE '{en}'::text[] END,
-       g % 3 <> 0, g % 10 <> 0, 3 + g % 20, 60
-FROM generate_series(1, 50000) g, bench_codes b;
+       g % 3 <> 0, g % 10 <> 0, 3 + g % 20, 30
+FROM generate_series(1, 50000 - (SELECT count(*) FROM specialists)) g, bench_codes b;
 
 CREATE TEMP TABLE bench_specialists AS
-SELECT id, row_number() OVER (ORDER BY id) AS n FROM specialists;
+SELECT id, row_number() OVER (ORDER BY id) AS n FROM specialists WHERE name LIKE 'Dr. Bench %';
 
 INSERT INTO specialist_cancer_types (specialist_id, cancer_type)
 SELECT DISTINCT s.id, b.cancer[1 + (s.n * 7 + k * 13) % array_length(b.cancer, 1)]
@@ -49,6 +53,15 @@ INSERT INTO specialist_payers (specialist_id, payer_id)
 SELECT DISTINCT s.id, b.payer[1 + (s.n * 11 + k * 197) % array_length(b.payer, 1)]
 FROM bench_specialists s, bench_codes b, generate_series(0, 4) k
 ON CONFLICT DO NOTHING;
+
+-- One plan per bench payer where the schema has plans (coverage module).
+SELECT to_regclass('coverage_plans') IS NOT NULL AS has_plans \gset
+\if :has_plans
+INSERT INTO coverage_plans (payer_id, code, name, insurance_type)
+SELECT p.id, 'BENCH-' || row_number() OVER (ORDER BY p.name), p.name || ' PPO', 'ppo'
+FROM payers p WHERE p.name LIKE 'Bench Health Plan %'
+ON CONFLICT DO NOTHING;
+\endif
 
 INSERT INTO cases (patient_sub, created_by_sub, created_by_role, status, patient_name, patient_dob,
                    patient_sex, patient_contact, patient_state, patient_zip, patient_lat, patient_lon,
@@ -106,14 +119,20 @@ FROM bench_cases c,
              ('ondansetron', 8, 'mg', 'oral', 'as needed')) m(drug, dose, unit, route, freq);
 
 -- Specialists see a case only through a live assignment: 10,000 cases are
--- assigned (accepted) to the first 200 specialists, 50 each.
+-- assigned (accepted) to specialists in id order, each up to its free capacity.
+CREATE TEMP TABLE bench_slots AS
+SELECT s.id AS specialist_id, row_number() OVER (ORDER BY s.id, k) AS slot
+FROM specialists s, generate_series(1, 100) k
+WHERE s.retired_at IS NULL AND k <= s.capacity - s.open_cases;
+
 INSERT INTO assignments (case_id, specialist_id, status, due_at, created_by_sub)
-SELECT c.id, s.id, 'accepted', now() + interval '10 days', 'bench-nav-0'
-FROM bench_cases c JOIN bench_specialists s ON s.n = 1 + (c.n % 200)
+SELECT c.id, sl.specialist_id, 'accepted', now() + interval '10 days', 'bench-nav-0'
+FROM bench_cases c JOIN bench_slots sl ON sl.slot = c.n
 WHERE c.n <= 10000;
 
-UPDATE specialists s SET open_cases = a.n
-FROM (SELECT specialist_id, count(*) AS n FROM assignments GROUP BY specialist_id) a
+UPDATE specialists s SET open_cases = s.open_cases + a.n
+FROM (SELECT specialist_id, count(*) AS n FROM assignments WHERE created_by_sub = 'bench-nav-0'
+      GROUP BY specialist_id) a
 WHERE s.id = a.specialist_id;
 
 COMMIT;
