@@ -340,7 +340,10 @@ if [ "$SOAK" = 1 ]; then
   rss_start=$(awk '/^VmRSS:/{print $2}' "/proc/$SERVER_PID/status")
   r=$(DURATION=$SOAK_SECONDS WARMUP=1 run_wrk "http://127.0.0.1:$PORT" mixed.lua 512 "$TMP/data/hs256" "$SOAK_SECONDS")
   rss_end=$(awk '/^VmRSS:/{print $2}' "/proc/$SERVER_PID/status")
-  record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(json.dumps(dict(kind="soak",scenario="mixed",conns=512,seconds=int(sys.argv[2]),rps=r["rps"],errors=r["errors"],rss_start_kib=int(sys.argv[3]),rss_end_kib=int(sys.argv[4]),rss_peak_kib=r["rss_peak_kib"])))' "$r" "$SOAK_SECONDS" "$rss_start" "$rss_end")"
+  # RSS every 30 s of the soak (samples are 200 ms apart): growth that
+  # levels off is the allocator warming up, growth that keeps on is a leak.
+  series=$(awk 'NR % 150 == 1 {printf "%s%d", (n++ ? "," : ""), $1}' "$TMP/rss.$$")
+  record "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(json.dumps(dict(kind="soak",scenario="mixed",conns=512,seconds=int(sys.argv[2]),rps=r["rps"],errors=r["errors"],rss_start_kib=int(sys.argv[3]),rss_end_kib=int(sys.argv[4]),rss_peak_kib=r["rss_peak_kib"],rss_every_30s_kib=[int(x) for x in sys.argv[5].split(",") if x])))' "$r" "$SOAK_SECONDS" "$rss_start" "$rss_end" "$series")"
   log "  soak: RSS $rss_start KiB -> $rss_end KiB; $(cut -c1-160 <<<"$r")"
 fi
 

@@ -110,6 +110,8 @@ def main():
           f"{s['errors']} errors): RSS {s['rss_start_kib'] / 1024:.1f} MiB at start, "
           f"{s['rss_end_kib'] / 1024:.1f} MiB at end, peak {s['rss_peak_kib'] / 1024:.1f} MiB "
           f"(growth {growth:+.1f} MiB)")
+        if s.get("rss_every_30s_kib"):
+            w("  RSS every 30 s (MiB): " + ", ".join(f"{x / 1024:.1f}" for x in s["rss_every_30s_kib"]))
     if su:
         worst = max(su[0]["ms"])
         w(f"- Start-up to ready: worst {worst:.0f} ms (target < 1000 ms): {verdict(worst < 1000)}")
