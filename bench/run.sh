@@ -99,7 +99,8 @@ owner_psql -tAc "SELECT 'cases ' || count(*) FROM cases UNION ALL SELECT 'specia
                  UNION ALL SELECT 'medications ' || count(*) FROM medications" | tr '\n' ' ' >&2; echo >&2
 
 mkdir -p "$TMP/exports"
-owner_psql -c "\\copy (SELECT id, patient_sub, cancer_type FROM cases WHERE patient_sub LIKE 'bench-p-%') TO '$TMP/exports/cases.tsv'"
+owner_psql -c "\\copy (SELECT id, patient_sub, cancer_type, status FROM cases WHERE patient_sub LIKE 'bench-p-%') TO '$TMP/exports/cases.tsv'"
+owner_psql -c "\\copy (SELECT txid::text, id FROM events ORDER BY id LIMIT 90000) TO '$TMP/exports/events.tsv'"
 owner_psql -c "\\copy (SELECT case_id, specialist_id FROM assignments WHERE status = 'accepted') TO '$TMP/exports/assigned.tsv'"
 owner_psql -c "\\copy (SELECT id FROM payers WHERE retired_at IS NULL AND kind <> 'self_pay' AND name LIKE 'Bench %') TO '$TMP/exports/payers.tsv'"
 

@@ -118,6 +118,10 @@ FROM bench_cases c,
      (VALUES ('letrozole', 2.5, 'mg', 'oral', 'daily'),
              ('ondansetron', 8, 'mg', 'oral', 'as needed')) m(drug, dose, unit, route, freq);
 
+-- The events feed: one case.created event per seeded case (ids only).
+INSERT INTO events (type, case_id, subject_type, subject_id, actor_role)
+SELECT 'case.created', c.id, 'case', c.id, 'patient' FROM bench_cases c ORDER BY c.n;
+
 -- Specialists see a case only through a live assignment: 10,000 cases are
 -- assigned (accepted) to specialists in id order, each up to its free capacity.
 CREATE TEMP TABLE bench_slots AS

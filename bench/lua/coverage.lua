@@ -6,7 +6,7 @@ local rows, payers
 function init(args)
   b.seed()
   local d = b.data_dir(args)
-  rows, payers = b.tsv(d .. "/lists.tsv"), b.tsv(d .. "/payers.tsv")
+  rows, payers = b.tsv(d .. "/open_cases.tsv"), b.tsv(d .. "/payers.tsv")
 end
 function request()
   local r = b.pick(rows)

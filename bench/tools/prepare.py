@@ -15,6 +15,7 @@ The minting environment (JWT_ALG, JWT_SECRET or JWT_PRIVATE_KEY_FILE,
 JWT_ISSUER, JWT_AUDIENCE) is the caller's.
 """
 import argparse
+import base64
 import collections
 import json
 import os
@@ -81,7 +82,7 @@ def main():
     rnd = random.Random(7)
     os.makedirs(a.out, exist_ok=True)
 
-    cases = read_tsv(os.path.join(a.exports, "cases.tsv"), ["id", "patient_sub", "cancer_type"])
+    cases = read_tsv(os.path.join(a.exports, "cases.tsv"), ["id", "patient_sub", "cancer_type", "status"])
     assigned = read_tsv(os.path.join(a.exports, "assigned.tsv"), ["case_id", "specialist_id"])
     by_patient = collections.defaultdict(list)
     for c in cases:
@@ -131,6 +132,22 @@ def main():
               ["token", "role", "sub", "patient_sub", "cancer_type", "case_id", "doc"], creates)
     payers = read_tsv(os.path.join(a.exports, "payers.tsv"), ["payer_id"])
     write_tsv(os.path.join(a.out, "payers.tsv"), ["payer_id"], payers)
+    # coverage can be checked only while a case is open (not closed or withdrawn)
+    open_cases = [c for c in cases if c["status"] not in ("closed", "withdrawn")]
+    write_tsv(os.path.join(a.out, "open_cases.tsv"), cols,
+              [dict(w, case_id=rnd.choice(open_cases)["id"]) for w in navigators for _ in range(5)])
+    # events feed positions: the cursor is base64url("txid|id"), as the service issues it
+    events_path = os.path.join(a.exports, "events.tsv")
+    if os.path.exists(events_path):
+        positions = read_tsv(events_path, ["txid", "id"])
+        rows = []
+        for _ in range(min(len(positions), 20000)):
+            p = rnd.choice(positions)
+            cur = base64.urlsafe_b64encode(f"{p['txid']}|{p['id']}".encode()).decode().rstrip("=")
+            rows.append(dict(rnd.choice(navigators), txid=p["txid"], event_id=p["id"], cursor=cur))
+        if rows:
+            write_tsv(os.path.join(a.out, "events.tsv"),
+                      ["token", "role", "sub", "txid", "event_id", "cursor"], rows)
     print(f"prepare: {len(who)} tokens, {len(reads)} read rows, {len(lists)} list rows, "
           f"{len(creates)} create rows in {a.out}")
 
