@@ -1,5 +1,5 @@
--- POST /v1/cases/{id}/coverage-checks (coverage module; runs once the route
--- is on main): a navigator checks a case against one of the 1,000 payers.
+-- POST /v1/cases/{id}/coverage-checks (coverage module): a navigator checks
+-- an open case against one of the bench payers (not self-pay, one plan each).
 package.path = (os.getenv("BENCH_LUA") or "bench/lua") .. "/?.lua;" .. package.path
 local b = require("common")
 local rows, payers

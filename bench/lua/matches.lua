@@ -1,5 +1,5 @@
--- GET /v1/cases/{id}/matches (matching module; runs once the route is on
--- main): navigators rank specialists for any case.
+-- GET /v1/cases/{id}/matches (matching module): navigators rank specialists
+-- for any case.
 package.path = (os.getenv("BENCH_LUA") or "bench/lua") .. "/?.lua;" .. package.path
 local b = require("common")
 local rows
