@@ -28,3 +28,14 @@ const struct http_route *const *routes_all(void)
     }
     return tables;
 }
+
+const struct vschema *const *routes_schemas(void)
+{
+    static const struct vschema *lists[32];
+    int n = 0;
+    if (!lists[0]) {
+        lists[n++] = cases_schemas();
+        lists[n] = NULL;
+    }
+    return lists;
+}

@@ -26,10 +26,10 @@ struct app {
 };
 
 enum http_body {
-    HTTP_BODY_NONE = 0,     /* any body is refused */
-    HTTP_BODY_JSON,         /* a JSON object is required */
-    HTTP_BODY_JSON_OPTIONAL,/* empty, or a JSON object */
-    HTTP_BODY_BINARY,       /* raw bytes up to MAX_DOCUMENT_BYTES; handler checks type */
+    HTTP_BODY_NONE = 0,      /* any body is refused */
+    HTTP_BODY_JSON,          /* a JSON object is required */
+    HTTP_BODY_JSON_OPTIONAL, /* empty, or a JSON object */
+    HTTP_BODY_BINARY,        /* raw bytes up to MAX_DOCUMENT_BYTES; handler checks type */
 };
 
 struct http_ctx;
@@ -37,13 +37,13 @@ typedef int (*http_handler_fn)(struct http_ctx *ctx);
 
 struct http_route {
     const char *method;
-    const char *path;          /* ulfius format: /v1/cases/:id */
-    unsigned roles;            /* bitmask of enum role; 0 = public, no token */
+    const char *path; /* ulfius format: /v1/cases/:id */
+    unsigned roles;   /* bitmask of enum role; 0 = public, no token */
     enum http_body body;
-    const char *query;         /* allowed query keys, comma-separated; NULL = none */
+    const char *query; /* allowed query keys, comma-separated; NULL = none */
     http_handler_fn handler;
-    const char *audit_resource;/* patient-data route: refusals are audited as this type */
-    int idempotent;            /* honours Idempotency-Key (POST creating things) */
+    const char *audit_resource; /* patient-data route: refusals are audited as this type */
+    int idempotent;             /* honours Idempotency-Key (POST creating things) */
 };
 
 #define HTTP_MAX_PATH_PARAMS 4
@@ -54,17 +54,17 @@ struct http_ctx {
     const struct http_route *route;
     const struct app *app;
     char request_id[65];
-    struct principal who;      /* valid when route->roles != 0 */
-    json_t *body;              /* owned: parsed JSON body or NULL */
-    json_t *query;             /* owned: object of query key -> string */
+    struct principal who; /* valid when route->roles != 0 */
+    json_t *body;         /* owned: parsed JSON body or NULL */
+    json_t *query;        /* owned: object of query key -> string */
     const char *path_names[HTTP_MAX_PATH_PARAMS];
     char path_values[HTTP_MAX_PATH_PARAMS][80];
     int path_count;
-    struct db_conn *db;        /* borrowed lazily by http_db, released by dispatcher */
+    struct db_conn *db; /* borrowed lazily by http_db, released by dispatcher */
     struct app_error err;
     int status;
-    int audited;               /* the handler already wrote an audit row */
-    char idem_key[129];        /* Idempotency-Key in effect, or "" */
+    int audited;        /* the handler already wrote an audit row */
+    char idem_key[129]; /* Idempotency-Key in effect, or "" */
 };
 
 /* The server: ulfius instance plus the route table. */
@@ -92,6 +92,25 @@ const char *http_path(const struct http_ctx *ctx, const char *name);
  * is lowercased in place and lives as long as ctx. */
 const char *http_path_uuid(struct http_ctx *ctx, const char *name, const char *what);
 
+/* Request-shape limits the dispatcher enforces before any handler runs. */
+#define HTTP_MAX_QUERY_BYTES 4096  /* the query string, '?' included */
+#define HTTP_JSON_MAX_DEPTH 32     /* nested arrays/objects in a JSON body */
+#define HTTP_JSON_MAX_VALUES 10000 /* values (elements, members) in a JSON body */
+
+/* Parses the query string of a raw request URL (after the first '?') into
+ * *out, a new object of decoded key -> value strings the caller owns.
+ * Refuses (400, or 401 for access_token) keys not in `allowed` (comma-
+ * separated; NULL = none), repeated or empty parameters, malformed escapes,
+ * NUL, control characters and bytes that are not UTF-8. Returns 0, or -1
+ * with err set and *out NULL. Pure: no request needed (fuzzed as is). */
+int http_query_parse(const char *url, const char *allowed, json_t **out, struct app_error *err);
+
+/* Parses a JSON request body as the dispatcher does: at most
+ * HTTP_JSON_MAX_DEPTH deep and HTTP_JSON_MAX_VALUES values (checked before
+ * parsing), duplicate keys refused, an object required. Returns a new
+ * reference, or NULL with err set to a 400. Pure (fuzzed as is). */
+json_t *http_json_body_parse(const void *buf, size_t len, struct app_error *err);
+
 /* Query parameter (already checked against route->query), or NULL. */
 const char *http_query(const struct http_ctx *ctx, const char *name);
 /* Parses limit in [1,max] with a default; on error sets ctx->err, returns -1. */
@@ -104,8 +123,8 @@ const char *http_header(const struct http_ctx *ctx, const char *name);
  * empty body). Always returns 0. */
 int http_reply_json(struct http_ctx *ctx, int status, json_t *body);
 /* Replies with raw bytes (copied) and a content type. Returns 0. */
-int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type,
-                     const void *bytes, size_t len);
+int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type, const void *bytes,
+                     size_t len);
 void http_set_header(struct http_ctx *ctx, const char *name, const char *value);
 
 /* If-Match handling for updates: missing header -> 428, a value other than
@@ -116,8 +135,8 @@ int http_require_if_match(struct http_ctx *ctx, const char *etag);
  * encoded string is malloc'd (caller frees); decode writes into the buffers
  * and returns -1 (with ctx->err = 400) on a malformed cursor. */
 char *http_cursor_encode(const char *key, const char *id);
-int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen,
-                       char *id, size_t idlen);
+int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen, char *id,
+                       size_t idlen);
 
 /* Renders an error as problem+json onto a ulfius response (the single place
  * that does so). */

@@ -11,13 +11,13 @@
 #include "../apperr/apperr.h"
 
 enum vtype {
-    V_STRING,       /* single-line text: no control characters */
-    V_TEXT,         /* multi-line text: \n \r \t allowed */
-    V_INT,          /* JSON integer in [min, max] */
-    V_NUMBER,       /* JSON number in [min, max] */
+    V_STRING, /* single-line text: no control characters */
+    V_TEXT,   /* multi-line text: \n \r \t allowed */
+    V_INT,    /* JSON integer in [min, max] */
+    V_NUMBER, /* JSON number in [min, max] */
     V_BOOL,
-    V_DATE,         /* YYYY-MM-DD */
-    V_DATETIME,     /* RFC 3339 with zone */
+    V_DATE,     /* YYYY-MM-DD */
+    V_DATETIME, /* RFC 3339 with zone */
     V_UUID,
     V_ENUM,         /* string, one of values */
     V_STRING_ARRAY, /* array of V_STRING; min/max bound the item count, max_len each item */
@@ -34,11 +34,24 @@ struct vfield {
     const char *name;
     enum vtype type;
     unsigned flags;
-    double min;                 /* strings: min length; numbers: min; arrays: min items */
-    double max;                 /* strings: max length; numbers: max; arrays: max items */
-    const char *const *values;  /* V_ENUM / V_ENUM_ARRAY: NULL-terminated list */
-    const struct vfield *fields;/* V_OBJECT / V_OBJECT_ARRAY: NULL-name-terminated list */
-    size_t item_max_len;        /* V_STRING_ARRAY: max length of each item (0 = 200) */
+    double min;                  /* strings: min length; numbers: min; arrays: min items */
+    double max;                  /* strings: max length; numbers: max; arrays: max items */
+    const char *const *values;   /* V_ENUM / V_ENUM_ARRAY: NULL-terminated list */
+    const struct vfield *fields; /* V_OBJECT / V_OBJECT_ARRAY: NULL-name-terminated list */
+    size_t item_max_len;         /* V_STRING_ARRAY: max length of each item (0 = 200) */
+};
+
+/* A request-body schema as a handler applies it: the field table, whether it
+ * is checked as a partial (merge-patch) document, and the cross-member rules
+ * the handler runs after the table (NULL when none; they must cope with a
+ * document the table refused, as handlers call them regardless). Each module
+ * with JSON bodies exports a NULL-name-terminated list of its schemas, which
+ * internal/routes.c collects for the body fuzzer (tests/fuzz/fuzz_body.c). */
+struct vschema {
+    const char *name; /* "<module>.<operation>[.<role>]" */
+    const struct vfield *fields;
+    int partial;
+    void (*rules)(const json_t *doc, struct app_error *err);
 };
 
 /* Validates obj against fields. path prefixes field names in errors ("" at
