@@ -50,6 +50,11 @@ sed '$d' "$TMP/unit.out" | grep -vE '^ok ' || true
 tally "$TMP/unit.out"
 [ $rc -eq 0 ] || { grep -qE '^[0-9]+ passed' "$TMP/unit.out" && [ "$(grep -E '^[0-9]+ passed' "$TMP/unit.out" | cut -d' ' -f3)" != 0 ] || failed=$((failed + 1)); }
 
+echo "== fuzz targets over their corpora (libFuzzer, no mutation)"
+scripts/fuzz.sh regress >"$TMP/fuzz.out" 2>&1
+sed '$d' "$TMP/fuzz.out" | grep -vE '^ok ' || true
+tally "$TMP/fuzz.out"
+
 echo "== integration tests (real server, real PostgreSQL)"
 export CSO_TEST_TMP=$TMP CSO_ROOT=$ROOT
 export CSO_SERVER_BIN=${CSO_SERVER_BIN:-$ROOT/build/san/cso-server} CSO_MINT_BIN=$ROOT/build/mint-token

@@ -1,0 +1,93 @@
+"""Whole-database checks for the security and fault tests.
+
+`snapshot()` / `nothing_stored(action)`: did a request write anything? Every
+table of the schema is fingerprinted by (row count, newest xmin), so an
+insert, update or delete anywhere shows, without the test knowing which
+tables a route writes. Tables that change on their own (a background worker)
+are noticed by sampling twice before the action and left out.
+
+`integrity_problems()`: what a crash, an outage or a race must never leave
+behind: a case without its status history, audit row or case.created event;
+a committed Idempotency-Key without its response; a document without its
+bytes (or with other bytes than its size and digest say); an event about a
+case that does not exist. A module that adds tables whose rows come in parts
+adds its check to CHECKS.
+"""
+from .harness import sql
+
+# Written by refusals and by idempotency claims on purpose.
+ALWAYS_WRITTEN = {"audit_events", "idempotency_keys"}
+
+_FINGERPRINT = """
+SELECT t.table_name,
+       (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I', t.table_name),
+                                            false, true, '')))[1]::text,
+       (xpath('/row/x/text()', query_to_xml(format('SELECT max(xmin::text::bigint) AS x FROM %I',
+                                                   t.table_name), false, true, '')))[1]::text
+FROM information_schema.tables t
+WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+ORDER BY 1
+"""
+
+
+def snapshot():
+    """{table: (row count, newest xmin)} for every table."""
+    return {row[0]: (row[1], row[2]) for row in sql(_FINGERPRINT)}
+
+
+def changed(before, after):
+    return {t for t in set(before) | set(after) if before.get(t) != after.get(t)}
+
+
+def nothing_stored(action, ignore=()):
+    """Runs action(); returns (its result, sorted tables it changed). Tables
+    that change between two samples before the action are not counted."""
+    s0 = snapshot()
+    s1 = snapshot()
+    result = action()
+    s2 = snapshot()
+    noisy = changed(s0, s1)
+    return result, sorted(changed(s1, s2) - noisy - ALWAYS_WRITTEN - set(ignore))
+
+
+# (description, query returning the offending rows' ids). Each must return
+# no row at any time a test looks.
+CHECKS = [
+    ("case without a status-history row",
+     "SELECT c.id FROM cases c WHERE NOT EXISTS "
+     "(SELECT 1 FROM case_status_history h WHERE h.case_id = c.id)"),
+    ("case whose status is not its last history entry",
+     "SELECT c.id FROM cases c WHERE c.status IS DISTINCT FROM (SELECT h.to_status "
+     "FROM case_status_history h WHERE h.case_id = c.id ORDER BY h.id DESC LIMIT 1)"),
+    ("case without exactly one case.created event",
+     "SELECT c.id FROM cases c WHERE (SELECT count(*) FROM events e "
+     "WHERE e.case_id = c.id AND e.type = 'case.created') <> 1"),
+    ("case without its case.create audit row",
+     "SELECT c.id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM audit_events a "
+     "WHERE a.case_id = c.id AND a.action = 'case.create' AND a.outcome = 'success')"),
+    ("event about a case that does not exist",
+     "SELECT e.id FROM events e WHERE e.case_id IS NOT NULL AND NOT EXISTS "
+     "(SELECT 1 FROM cases c WHERE c.id = e.case_id)"),
+    ("committed Idempotency-Key without its stored response",
+     "SELECT subject || ' ' || key FROM idempotency_keys WHERE status IS NULL"),
+    ("document file without its content",
+     "SELECT d.id FROM documents d WHERE d.media_type IS NOT NULL AND NOT EXISTS "
+     "(SELECT 1 FROM document_contents x WHERE x.document_id = d.id)"),
+    ("document whose content differs from its size or SHA-256",
+     "SELECT d.id FROM documents d JOIN document_contents x ON x.document_id = d.id "
+     "WHERE octet_length(x.content) <> d.size_bytes "
+     "OR encode(sha256(x.content), 'hex') <> d.sha256"),
+    ("document content without its document",
+     "SELECT x.document_id FROM document_contents x WHERE NOT EXISTS "
+     "(SELECT 1 FROM documents d WHERE d.id = x.document_id)"),
+]
+
+
+def integrity_problems():
+    """['<check>: <ids>'] for every check that finds rows."""
+    out = []
+    for what, query in CHECKS:
+        rows = sql(query + " LIMIT 20")
+        if rows:
+            out.append(f"{what}: {', '.join(r[0] for r in rows)}")
+    return out
