@@ -333,12 +333,20 @@ int http_query_parse(const char *url, const char *allowed, json_t **out, struct 
         /* Decoded bytes did not pass through the JSON parser: check UTF-8
          * here, or json_string() would refuse the value and the parameter
          * would silently vanish (an ignored filter). */
-        if (!key || !val || !utf8_is_valid(key, strlen(key)) || !utf8_is_valid(val, strlen(val)) ||
-            !text_is_clean(val) || strchr(val, '\n')) {
+        if (!key || !utf8_is_valid(key, strlen(key)) || !text_is_clean(key)) {
             free(key);
             free(val);
             json_decref(query);
             return app_error_bad_request(err, "The query string is not well formed.");
+        }
+        if (!val || !utf8_is_valid(val, strlen(val)) || !text_is_clean(val) || strchr(val, '\n')) {
+            app_error_field(err, key,
+                            "is not well formed (bad percent-encoding, not UTF-8, or control "
+                            "characters)");
+            free(key);
+            free(val);
+            json_decref(query);
+            return -1;
         }
         if (!strcmp(key, "access_token")) {
             free(key);

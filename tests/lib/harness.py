@@ -160,9 +160,11 @@ def database_url():
 
 
 class Server:
-    """One server process. env overrides the test defaults."""
+    """One server process. env overrides the test defaults; binary replaces
+    the server under test (say, the release build for a memory measure)."""
 
-    def __init__(self, **env):
+    def __init__(self, binary=None, **env):
+        self.binary = binary
         self.port = free_port()
         self.env = dict(os.environ)
         self.env.update({
@@ -185,7 +187,7 @@ class Server:
 
     def start(self, wait=True):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([SERVER_BIN], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([self.binary or SERVER_BIN], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             deadline = time.time() + 20
             while time.time() < deadline:
