@@ -79,5 +79,10 @@ format-check:
 bench: deps build
 	@bench/run.sh
 
+# libFuzzer targets (tests/fuzz): each runs FUZZ_SECONDS (default 60) from its
+# seed corpus; `make test` replays the corpora without mutation.
+fuzz: deps
+	@scripts/fuzz.sh run
+
 clean:
 	rm -rf $(BUILD)

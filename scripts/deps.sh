@@ -5,7 +5,7 @@ set -euo pipefail
 need=()
 for p in build-essential pkg-config libulfius-dev libjansson-dev libpq-dev libjwt-dev libssl-dev \
          libmicrohttpd-dev postgresql-15 postgresql-client-15 python3 python3-yaml openssl curl \
-         clang-format nodejs npm; do
+         clang-format clang libclang-rt-14-dev nodejs npm; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
