@@ -1,24 +1,47 @@
 """Write load for the fault tests: threads that create cases through one or
 more servers, each request with its own Idempotency-Key, remembering what
-was acknowledged. Afterwards `settle()` retries every request that was not
-acknowledged with the same key, subject and body, so that the test can
-demand exactly one case per key: none lost, none doubled.
+was acknowledged. When the build has an operation that uploads a file to a
+case (found in the spec: a POST under /v1/cases/{id} with a non-JSON
+example), each new case also gets its example file, so that crashes happen
+in the middle of uploads too. Afterwards `settle()` retries every case
+request that was not acknowledged with the same key, subject and body, so
+that the test can demand exactly one case per key: none lost, none doubled.
 """
 import http.client
 import threading
 import time
 import uuid
 
+from lib import contract as c
+from lib.examples import is_json_type
 from lib.fixtures import case_body
 from lib.harness import expect, sql, token
+from lib.integrity import db_now, integrity_problems
+
+
+def upload_target():
+    """(op, media type, bytes, query) of an operation that uploads a file to
+    a case, or None in a build without one."""
+    for op in c.operations():
+        if op.method != "POST" or len(op.path_param_names) != 1 or not op.path.startswith("/v1/cases/{"):
+            continue
+        if "patient" not in (op.roles or []):
+            continue
+        for _n, mt, value in op.request_examples():
+            if not is_json_type(mt) and isinstance(value, str):
+                xp = op.get("x-example-path") or ""
+                query = xp.split("?", 1)[1] if "?" in xp else ""
+                return op, mt, value.encode(), "" if "{" in query else query
+    return None
 
 
 class Attempt:
-    __slots__ = ("key", "sub", "status", "case_id", "error", "retry_after", "replayed", "body")
+    __slots__ = ("key", "sub", "status", "case_id", "error", "retry_after", "replayed", "body", "doc_id")
 
     def __init__(self, key, sub):
         self.key, self.sub = key, sub
         self.status = self.case_id = self.error = self.retry_after = self.replayed = self.body = None
+        self.doc_id = None
 
     @property
     def acknowledged(self):
@@ -32,6 +55,9 @@ class WriteLoad:
         self.threads = threads
         self.timeout = timeout
         self.attempts = []
+        self.uploads = []  # Attempts of file uploads (doc_id when acknowledged)
+        self.upload = upload_target()
+        self.since = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._workers = []
@@ -53,6 +79,26 @@ class WriteLoad:
         except (OSError, http.client.HTTPException) as e:
             attempt.error = type(e).__name__
 
+    def _upload(self, api, case_attempt):
+        op, mt, data, query = self.upload
+        u = Attempt(f"{case_attempt.key}-doc", case_attempt.sub)
+        u.case_id = case_attempt.case_id
+        with self._lock:
+            self.uploads.append(u)
+        path = op.path.replace("{" + op.path_param_names[0] + "}", case_attempt.case_id)
+        h = {"Content-Type": mt}
+        if op.param("Idempotency-Key", "header"):
+            h["Idempotency-Key"] = u.key
+        try:
+            r = api.request("POST", path + ("?" + query if query else ""), token("patient", sub=u.sub),
+                            body=data, headers=h, timeout=self.timeout)
+            u.status, u.body = r.status, r.body[:300]
+            u.retry_after = r.headers.get("retry-after")
+            if 200 <= r.status < 300:
+                u.doc_id = r.json.get("id")
+        except (OSError, http.client.HTTPException) as e:
+            u.error = type(e).__name__
+
     def _worker(self, w):
         n = 0
         body = case_body()
@@ -60,12 +106,16 @@ class WriteLoad:
             a = Attempt(f"{self.tag}-{w}-{n}", self.subject(w))
             with self._lock:
                 self.attempts.append(a)
-            self._one(self.apis[(w + n) % len(self.apis)], a, body)
+            api = self.apis[(w + n) % len(self.apis)]
+            self._one(api, a, body)
+            if a.acknowledged and self.upload and not self._stop.is_set():
+                self._upload(api, a)
             n += 1
             if not a.acknowledged:
                 time.sleep(0.05)  # back off as a client would; a refusal comes back at once
 
     def start(self):
+        self.since = db_now()
         for w in range(self.threads):
             t = threading.Thread(target=self._worker, args=(w,), daemon=True)
             t.start()
@@ -92,8 +142,25 @@ class WriteLoad:
         return {r[0] for r in rows}
 
     def missing_acknowledged(self):
+        """Acknowledged cases and uploads that are not in the database."""
         stored = self.stored()
-        return [a for a in self.acknowledged() if a.case_id not in stored]
+        missing = [a for a in self.acknowledged() if a.case_id not in stored]
+        docs = [u for u in self.uploads if u.doc_id]
+        if docs:
+            quoted = ",".join(f"'{u.doc_id}'" for u in docs)
+            have = {r[0] for r in sql(f"SELECT id FROM documents WHERE id IN ({quoted})")}
+            missing += [u for u in docs if u.doc_id not in have]
+        return missing
+
+    def integrity(self):
+        """integrity_problems() for what was written since the load started."""
+        return integrity_problems(self.since)
+
+    def upload_summary(self):
+        if not self.upload:
+            return "no upload route in this build"
+        return (f"{sum(1 for u in self.uploads if u.doc_id)} of {len(self.uploads)} uploads acknowledged "
+                f"({self.upload[0].label})")
 
     def settle(self, api, deadline_s=30):
         """Retries every unacknowledged request (same key, subject, body)

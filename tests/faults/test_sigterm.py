@@ -9,7 +9,6 @@ import time
 
 from faults.load import WriteLoad
 from lib.harness import Server, test
-from lib.integrity import integrity_problems
 
 
 @test
@@ -27,7 +26,8 @@ def sigterm_under_write_load_answers_every_request_it_began_and_exits_0():
         srv.stop()
     assert rc == 0, srv.output()[-2000:]
     assert not srv.sanitizer_report(), srv.sanitizer_report()
-    answered_badly = [a for a in load.attempts if a.status is not None and not a.acknowledged]
+    answered_badly = [a for a in load.attempts + load.uploads
+                      if a.status is not None and not 200 <= a.status < 300]
     assert not answered_badly, "answered with an error during shutdown: " + "; ".join(
         f"{a.status} {a.body!r}" for a in answered_badly[:5])
     acked = load.acknowledged()
@@ -38,6 +38,6 @@ def sigterm_under_write_load_answers_every_request_it_began_and_exits_0():
     unanswered = stored - told
     assert not unanswered, (f"{len(unanswered)} cases were created but their request got no answer "
                             f"(errors seen: {sorted({a.error for a in load.attempts if a.error})})")
-    assert not integrity_problems(), integrity_problems()
+    assert not load.integrity(), load.integrity()
     print(f"  {len(load.attempts)} requests, {len(acked)} acknowledged, "
-          f"{sum(1 for a in load.attempts if a.error)} refused after SIGTERM")
+          f"{sum(1 for a in load.attempts if a.error)} refused after SIGTERM; {load.upload_summary()}")

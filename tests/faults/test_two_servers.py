@@ -17,7 +17,7 @@ import uuid
 from lib import contract as c
 from lib.fixtures import case_body
 from lib.harness import Server, expect, sql, test, token
-from lib.integrity import integrity_problems
+from lib.integrity import db_now, integrity_problems
 
 
 def together(calls):
@@ -53,6 +53,7 @@ def two_servers_one_database_keep_idempotency_etags_and_events_exact():
     a = Server(DB_POOL_SIZE=4).start()
     b = Server(DB_POOL_SIZE=4).start()
     servers = (a, b, a, b)
+    since = db_now()
     try:
         # ---------------------------------------------------------- idempotency
         problems, case_ids = [], []
@@ -122,7 +123,7 @@ def two_servers_one_database_keep_idempotency_etags_and_events_exact():
         assert updated == wins == 10, f"{updated} case.updated events for {wins} acknowledged PATCHes"
         feed_problems = check_feed(a, b, set(case_ids + [case["id"]]), wins)
         assert not feed_problems, "\n  ".join(feed_problems)
-        assert not integrity_problems(), integrity_problems()
+        assert not integrity_problems(since), integrity_problems(since)
     finally:
         rcs = (a.stop(), b.stop())
     assert rcs == (0, 0), (rcs, a.output()[-1000:], b.output()[-1000:])

@@ -65,8 +65,8 @@ static void check_parsed(const char *list, json_t *q)
     json_object_foreach(q, key, v)
     {
         const char *s = json_string_value(v);
-        if (!allowed(list, key) || !s || !*s || !utf8_is_valid(s, strlen(s)) ||
-            !text_is_clean(s) || strchr(s, '\n'))
+        if (!allowed(list, key) || !s || !*s || !utf8_is_valid(s, strlen(s)) || !text_is_clean(s) ||
+            strchr(s, '\n'))
             abort();
     }
 }

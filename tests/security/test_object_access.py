@@ -188,3 +188,37 @@ def the_owner_rule_fails_closed():
         c._cache["spec"] = saved
     assert got == {"a": True, "b": False, "c": True, "d": True}, got
     json.dumps(got)
+
+
+@test
+def idempotency_keys_belong_to_their_caller():
+    """A stranger who learns (or guesses) an owner's Idempotency-Key and
+    sends the same request gets a resource of its own, never a replay of the
+    owner's answer, for every idempotent operation the examples reach."""
+    run = example_run()
+    problems, probed = [], 0
+    for op in c.operations():
+        if not op.param("Idempotency-Key", "header") or not op.roles:
+            continue
+        path = run.concrete_path(op) if op.path_param_names else op.path
+        if path is None or "{" in path:
+            continue
+        role = run.role_for(op)
+        mt, body = run.first_request_body(op)
+        key = f"api1-shared-{uuid.uuid4().hex}"
+        h = {"Idempotency-Key": key}
+        if mt:
+            h["Content-Type"] = mt
+        first = api.request(op.method, path, run.token(role), body=body, headers=h)
+        if not 200 <= first.status < 300:
+            problems.append(f"{op.label}: the owner's request gave {first.status} {first.body[:160]!r}")
+            continue
+        other = token(role, sub=f"stranger-{role}-{uuid.uuid4().hex[:8]}",
+                      specialist_id=str(uuid.uuid4()) if role == "specialist" else None)
+        second = api.request(op.method, path, other, body=body, headers=h)
+        probed += 1
+        if second.headers.get("idempotent-replayed") == "true" or (
+                second.body and first.body and second.body == first.body):
+            problems.append(f"{op.label}: a stranger with the owner's key got the owner's answer")
+    assert probed > 0, "no idempotent operation was reached"
+    assert not problems, "\n  ".join(problems)
