@@ -16,6 +16,7 @@ count stays (skipped while no route takes uploads).
 """
 import os
 import socket
+import statistics
 import threading
 import time
 import uuid
@@ -264,7 +265,7 @@ def rss_mib(pid):
 
 
 BURST = 16          # concurrent requests per burst
-ROUNDS = 6          # rounds of three bursts
+ROUNDS = 20         # rounds of three bursts
 OVERSIZE = 2 << 20  # bytes: twice MAX_BODY_BYTES
 
 
@@ -276,10 +277,10 @@ def memory_stays_bounded_under_bursts_of_hostile_bodies():
     to HTTP_JSON_MAX_VALUES values (well under 1 MiB of jansson objects). So
     BURST requests in flight hold at most BURST x (cap + 1 MiB), and the
     resident set may grow by that plus 32 MiB of allocator slack over the
-    warmed-up baseline. Once the allocator's arenas have settled (the first
-    half of the rounds) it must stop growing: at most 8 MiB over the last
-    three rounds of 48 requests each (a leak of 64 KiB per request would
-    add 9 MiB)."""
+    warmed-up baseline. And it must stop growing: over 20 rounds of 48
+    requests, the median of the last five rounds may be at most 3 MiB above
+    that of rounds 6-10 (a leak of 16 KiB per request would add 7 MiB; the
+    heap fragmentation glibc's default mmap threshold caused added 4-6)."""
     release = os.path.join(harness.ROOT, "build", "cso-server")
     binary = release if os.path.exists(release) else harness.SERVER_BIN
     srv = Server(binary=binary, ASAN_OPTIONS="detect_leaks=0").start()
@@ -317,9 +318,11 @@ def memory_stays_bounded_under_bursts_of_hostile_bodies():
         bound = BURST * (cap + (1 << 20)) / (1 << 20) + 32
         print(f"  RSS baseline {base:.0f} MiB, after rounds {[round(a) for a in after]} MiB, bound +{bound:.0f}")
         assert max(after) - base <= bound, f"RSS grew from {base:.0f} to {after} MiB (bound +{bound:.0f})"
-        # the allocator's arenas settle in the first rounds; after that the
-        # resident set must stop growing
-        assert after[-1] - after[ROUNDS // 2] <= 8, f"RSS keeps growing round after round: {after} MiB"
+        # after the first rounds the resident set must stop growing: the
+        # median of the last five rounds at most 3 MiB above that of rounds
+        # 6-10 (medians, so that one busy moment does not count)
+        early, late = statistics.median(after[5:10]), statistics.median(after[-5:])
+        assert late - early <= 3, f"RSS keeps growing round after round: {[round(a) for a in after]} MiB"
         assert srv.api.get("/healthz").status == 200
     finally:
         rc = srv.stop()
