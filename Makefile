@@ -84,5 +84,10 @@ bench: deps build
 fuzz: deps
 	@scripts/fuzz.sh run
 
+# The fuzz build (tests/fuzz/fuzz.mk) compiles and links as the server does.
+fuzz-flags:
+	@echo '$(PKG_CFLAGS)'
+	@echo '$(PKG_LIBS)'
+
 clean:
 	rm -rf $(BUILD)

@@ -21,7 +21,14 @@ build() {
     echo "fuzz: clang is not installed (scripts/deps.sh installs clang and libclang-rt-14-dev)" >&2
     return 1
   fi
-  make --no-print-directory -f tests/fuzz/fuzz.mk -j"$(nproc 2>/dev/null || echo 2)" FUZZ_BUILD=$FUZZ_BUILD
+  local flags
+  mapfile -t flags < <(make -s --no-print-directory fuzz-flags 2>/dev/null)
+  if [ ${#flags[@]} -ne 2 ]; then
+    echo "fuzz: \`make fuzz-flags\` did not print the compile and link flags" >&2
+    return 1
+  fi
+  make --no-print-directory -f tests/fuzz/fuzz.mk -j"$(nproc 2>/dev/null || echo 2)" FUZZ_BUILD=$FUZZ_BUILD \
+    FUZZ_PKG_CFLAGS="${flags[0]}" FUZZ_LIBS="${flags[1]}"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -6,12 +6,15 @@
 # -fsanitize=undefined does not).
 CLANG ?= clang
 FUZZ_BUILD ?= build/fuzz
+# scripts/fuzz.sh passes the server's own flags (`make fuzz-flags`), so a
+# library a module adds to the Makefile is linked here too.
 PKGS := libulfius jansson libpq libjwt libcrypto libmicrohttpd
+FUZZ_PKG_CFLAGS ?= $(shell pkg-config --cflags $(PKGS))
+FUZZ_LIBS ?= $(shell pkg-config --libs $(PKGS)) -lorcania -lyder
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -pthread -O1 -g \
                -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-               $(shell pkg-config --cflags $(PKGS)) -Iinternal
-FUZZ_LIBS := $(shell pkg-config --libs $(PKGS)) -lorcania -lyder
+               $(FUZZ_PKG_CFLAGS) -Iinternal
 LIB_SRC := $(sort $(shell find internal -name '*.c'))
 LIB_HDR := $(shell find internal -name '*.h')
 LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))

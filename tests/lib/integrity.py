@@ -91,6 +91,16 @@ CHECKS = [
 ]
 
 
+def audit_by_request_prefix(prefix):
+    """{request_id: (status, outcome, actor_role)} of the audit rows whose
+    request id starts with prefix (tests give each request an X-Request-Id
+    under one prefix per test: thousands of ids do not fit a command line)."""
+    assert prefix and "'" not in prefix and "%" not in prefix and "_" not in prefix
+    rows = sql(f"SELECT request_id, status, outcome, coalesce(actor_role, '') FROM audit_events "
+               f"WHERE request_id LIKE '{prefix}%'")
+    return {r[0]: (int(r[1]), r[2], r[3]) for r in rows}
+
+
 def db_now():
     """The database's clock, to start a window for integrity_problems."""
     return sql("SELECT now()")[0][0]

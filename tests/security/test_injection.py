@@ -154,7 +154,12 @@ def hostile_strings_round_trip_unchanged_in_every_free_text_field():
             r = post(op, path, tok, mt, body)
             where = f"{op.label} with {evil!r}"
             if not 200 <= r.status < 300:
-                problems.append(f"{where} in {len(placed)} free-text fields: {r.status} {r.body[:240]!r}")
+                try:
+                    errors = [f"{e.get('field')}: {e.get('message')}" for e in (r.json or {}).get("errors") or []]
+                except ValueError:
+                    errors = []
+                problems.append(f"{where} in {len(placed)} free-text fields: {r.status} "
+                                f"{errors or r.body[:240]!r}")
                 continue
             stored += 1
             docs = [("response", r.json)]
