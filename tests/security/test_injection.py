@@ -134,7 +134,7 @@ def run_once():
 @test
 def hostile_strings_round_trip_unchanged_in_every_free_text_field():
     run = run_once()
-    problems, stored = [], 0
+    problems, notes, stored = [], [], 0
     creates = create_operations(run)
     assert creates, "no POST with a JSON example"
     for op, path, mt, example, schema in creates:
@@ -142,39 +142,57 @@ def hostile_strings_round_trip_unchanged_in_every_free_text_field():
         leaves = [(p, s) for p, s in string_leaves(example, schema) if free_text(s)]
         if not leaves:
             continue
+        # The example itself must be accepted here, or the operation needs a
+        # state the examples do not give it (say, a finished opinion).
+        plain = post(op, path, tok, mt, example)
+        if not 200 <= plain.status < 300:
+            notes.append(f"{op.label}: its example gives {plain.status} here")
+            continue
+        refused = set()
         for evil in payloads.INJECTION_STRINGS:
-            body = example
-            placed = []
-            for p, s in leaves:
-                if spec_accepts(s, evil) is True:
-                    body = set_in(body, p, evil)
-                    placed.append(p)
-            if not placed:
-                continue
-            r = post(op, path, tok, mt, body)
-            where = f"{op.label} with {evil!r}"
-            if not 200 <= r.status < 300:
-                try:
-                    errors = [f"{e.get('field')}: {e.get('message')}" for e in (r.json or {}).get("errors") or []]
-                except ValueError:
-                    errors = []
-                problems.append(f"{where} in {len(placed)} free-text fields: {r.status} "
-                                f"{errors or r.body[:240]!r}")
-                continue
-            stored += 1
-            docs = [("response", r.json)]
-            loc = r.headers.get("location")
-            if loc:
-                g = api.get(loc, tok)
-                docs.append((f"GET {loc}", g.json if g.status == 200 else None))
-                if g.status != 200:
-                    problems.append(f"{where}: GET {loc} gave {g.status}")
-            for label, doc in docs:
-                for p in placed:
-                    got = get_in(doc, p)
-                    if got is not KeyError and got != evil:
-                        problems.append(f"{where}: {'.'.join(map(str, p))} came back as {got!r} in the {label}")
-    assert stored > 0, "nothing was stored: " + "; ".join(problems[:5])
+            for _attempt in range(3):
+                body, placed = example, []
+                for p, s in leaves:
+                    if p not in refused and spec_accepts(s, evil) is True:
+                        body = set_in(body, p, evil)
+                        placed.append(p)
+                if not placed:
+                    break
+                r = post(op, path, tok, mt, body)
+                where = f"{op.label} with {evil!r}"
+                if r.status == 400:
+                    # a field the schema says takes this string, refused: a
+                    # disagreement between spec and code, reported once per
+                    # field; the other fields are tried again without it
+                    named = {(e.get("field") or "") for e in (r.json or {}).get("errors") or []}
+                    hit = [p for p in placed if ".".join(map(str, p)) in named or
+                           ".".join(str(x) for x in p if not isinstance(x, int)) in named]
+                    for p in hit:
+                        refused.add(p)
+                        problems.append(f"{op.label}: the schema of {'.'.join(map(str, p))} accepts {evil!r} "
+                                        f"but the server refuses it ({sorted(named)})")
+                    if hit:
+                        continue
+                if not 200 <= r.status < 300:
+                    problems.append(f"{where} in {len(placed)} free-text fields: {r.status} {r.body[:240]!r}")
+                    break
+                stored += 1
+                docs = [("response", r.json)]
+                loc = r.headers.get("location")
+                if loc:
+                    g = api.get(loc, tok)
+                    docs.append((f"GET {loc}", g.json if g.status == 200 else None))
+                    if g.status != 200:
+                        problems.append(f"{where}: GET {loc} gave {g.status}")
+                for label, doc in docs:
+                    for p in placed:
+                        got = get_in(doc, p)
+                        if got is not KeyError and got != evil:
+                            problems.append(f"{where}: {'.'.join(map(str, p))} came back as {got!r} in the {label}")
+                break
+    for note in notes:
+        print("  not tested: " + note)
+    assert stored > 0, "nothing was stored: " + "; ".join(problems[:5] + notes)
     assert not problems, f"round trips ({len(problems)}):\n  " + "\n  ".join(problems[:40])
 
 
