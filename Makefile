@@ -1,23 +1,43 @@
 # Second-opinion API. `make run` and `make test` are the two commands a
 # newcomer needs; both install what is missing first (Debian 12, as root).
 SHELL := /bin/bash
-CC ?= cc
 BUILD := build
-PKGS := libulfius jansson libpq libjwt libcrypto libmicrohttpd
+# Objects live apart per build flavour, so switching between the release and
+# the sanitizer build never recompiles the other.
+OBJ_REL := $(BUILD)/obj/release
+OBJ_SAN := $(BUILD)/obj/san
+
+# Parallel by default (one job per core); `make JOBS=1 ...` to serialise.
+# Sub-makes share the top-level jobserver instead.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(MAKELEVEL),0)
+MAKEFLAGS += -j$(JOBS)
+endif
+MAKEFLAGS += --no-print-directory
+
+PKGS := libulfius jansson libpq libjwt libcrypto libmicrohttpd libcurl
 CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -pthread
+# Lazy (`=`): pkg-config is only asked when something is compiled, which is
+# after `make run`/`make test` have installed the -dev packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lorcania -lyder
+# libharu (PDF reports) ships no pkg-config file in Debian 12: link it by name.
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lorcania -lyder -lhpdf
 RELEASE_FLAGS := -O2 -g
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+DEPFLAGS := -MMD -MP
 
-LIB_SRC := $(shell find internal -name '*.c' | sort)
+LIB_SRC := $(sort $(shell find internal -name '*.c'))
 SERVER_SRC := cmd/server/main.c
 MINT_SRC := cmd/mint-token/main.c
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+
+obj = $(addprefix $(1)/,$(2:.c=.o))
+REL_OBJS := $(call obj,$(OBJ_REL),$(LIB_SRC) $(SERVER_SRC) $(MINT_SRC))
+SAN_OBJS := $(call obj,$(OBJ_SAN),$(LIB_SRC) $(SERVER_SRC) $(UNIT_SRC))
 
 .PHONY: all deps build build-san run stop db-start db-stop db-reset migrate seed test unit lint-spec \
-        format format-check bench fuzz clean
+        format format-check bench clean
 
 all: build
 
@@ -25,35 +45,70 @@ deps:
 	@scripts/deps.sh
 
 build: $(BUILD)/cso-server $(BUILD)/mint-token
-
-$(BUILD)/cso-server: $(LIB_SRC) $(SERVER_SRC) $(shell find internal -name '*.h')
-	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) $(PKG_CFLAGS) -o $@ $(SERVER_SRC) $(LIB_SRC) $(PKG_LIBS)
-
-$(BUILD)/mint-token: $(MINT_SRC)
-	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) $(PKG_CFLAGS) -o $@ $(MINT_SRC) $(PKG_LIBS)
-
 build-san: $(BUILD)/san/cso-server $(BUILD)/san/unit-tests
 
-$(BUILD)/san/cso-server: $(LIB_SRC) $(SERVER_SRC) $(shell find internal -name '*.h')
-	@mkdir -p $(BUILD)/san
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) -o $@ $(SERVER_SRC) $(LIB_SRC) $(PKG_LIBS)
+# --- compiling ------------------------------------------------------------------
+# A change of flags (say CC or an extra -D on the command line) must rebuild
+# everything of that flavour: each object depends on a stamp that holds the
+# exact command line, rewritten only when it differs.
+REL_CMD = $(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
+SAN_CMD = $(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
 
-$(BUILD)/san/unit-tests: $(LIB_SRC) $(UNIT_SRC) $(shell find internal tests/unit -name '*.h')
-	@mkdir -p $(BUILD)/san
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) -Iinternal -o $@ $(UNIT_SRC) $(LIB_SRC) $(PKG_LIBS)
+$(OBJ_REL)/.flags: FORCE
+	@mkdir -p $(@D); echo '$(REL_CMD)' | cmp -s - $@ || echo '$(REL_CMD)' > $@
+$(OBJ_SAN)/.flags: FORCE
+	@mkdir -p $(@D); echo '$(SAN_CMD)' | cmp -s - $@ || echo '$(SAN_CMD)' > $@
+FORCE:
 
-# --- the two commands ---------------------------------------------------------
+$(OBJ_REL)/%.o: %.c $(OBJ_REL)/.flags
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(REL_CMD) $(DEPFLAGS) -c -o $@ $<
 
-run: deps build
+$(OBJ_SAN)/%.o: %.c $(OBJ_SAN)/.flags
+	@mkdir -p $(@D)
+	@echo "  CC san  $<"
+	@$(SAN_CMD) $(EXTRA_INCLUDES) $(DEPFLAGS) -c -o $@ $<
+
+# The unit tests include the modules as "module/module.h".
+$(OBJ_SAN)/tests/unit/%.o: EXTRA_INCLUDES := -Iinternal
+
+# --- linking --------------------------------------------------------------------
+$(BUILD)/cso-server: $(call obj,$(OBJ_REL),$(SERVER_SRC) $(LIB_SRC))
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/mint-token: $(call obj,$(OBJ_REL),$(MINT_SRC))
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/san/cso-server: $(call obj,$(OBJ_SAN),$(SERVER_SRC) $(LIB_SRC))
+	@mkdir -p $(@D)
+	@echo "  LD san  $@"
+	@$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/san/unit-tests: $(call obj,$(OBJ_SAN),$(UNIT_SRC) $(LIB_SRC))
+	@mkdir -p $(@D)
+	@echo "  LD san  $@"
+	@$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+
+# --- the two commands -----------------------------------------------------------
+# Sequential on purpose: the -dev packages must be there before anything is
+# compiled, so the build runs in a sub-make started after deps.sh.
+
+run:
+	@scripts/deps.sh
+	@$(MAKE) build
 	@scripts/run.sh
 
-test: deps
-	@$(MAKE) --no-print-directory build build-san
+test:
+	@scripts/deps.sh
+	@$(MAKE) build build-san
 	@scripts/test.sh
 
-# --- database helpers for `make run` -----------------------------------------
+# --- database helpers for `make run` --------------------------------------------
 
 db-start:
 	@scripts/pg.sh start
@@ -64,20 +119,32 @@ db-reset:
 stop:
 	@scripts/run.sh stop
 migrate:
+	@scripts/pg.sh start
 	@scripts/pg.sh migrate
+seed:
+	@scripts/pg.sh start
+	@scripts/pg.sh seed
+
+# --- checks ---------------------------------------------------------------------
+
+unit: build-san
+	@ASAN_OPTIONS=detect_leaks=1 $(BUILD)/san/unit-tests
 
 lint-spec:
 	@scripts/lint-spec.sh
 
+C_FILES = $(shell find internal cmd tests bench -name '*.[ch]' 2>/dev/null | sort)
+
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h') $$(find internal cmd tests -name '*.[ch]')
+	@clang-format -i $(C_FILES)
 
 format-check:
-	@out=$$(clang-format --dry-run $$(find internal cmd tests bench -name '*.[ch]' 2>/dev/null) 2>&1); \
-	  if [ -n "$$out" ]; then echo "$$out" | head -20; echo "clang-format: files need formatting"; exit 1; fi
+	@out=$$(clang-format --dry-run $(C_FILES) 2>&1); \
+	  if [ -n "$$out" ]; then echo "$$out" | head -20; echo "clang-format: files need formatting (make format)"; exit 1; fi
 
-bench: deps build
-	@bench/run.sh
+bench:
+	@if [ -x bench/run.sh ]; then scripts/deps.sh && $(MAKE) build && bench/run.sh; \
+	  else echo "bench: no benchmark in this tree yet (bench/run.sh)"; exit 1; fi
 
 # libFuzzer targets (tests/fuzz): each runs FUZZ_SECONDS (default 60) from its
 # seed corpus; `make test` replays the corpora without mutation.

@@ -1,11 +1,18 @@
 #include "routes.h"
 
+#include "assignments/assignments.h"
 #include "audit/audit.h"
 #include "cases/case_access.h"
 #include "cases/cases.h"
+#include "coverage/coverage.h"
+#include "directory/directory.h"
 #include "events/events.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
+#include "matching/matching.h"
+#include "records/records.h"
+#include "opinions/opinions.h"
+#include "webhooks/webhooks.h"
 
 void routes_store_init(void)
 {
@@ -14,6 +21,18 @@ void routes_store_init(void)
     events_store_init();
     case_access_store_init();
     cases_store_init();
+    records_store_init();
+    assignments_store_init();
+    opinions_store_init();
+    coverage_store_init();
+    webhooks_store_init();
+    directory_init();
+    matching_init();
+}
+
+void routes_stop(void)
+{
+    coverage_stop(5000);
 }
 
 const struct http_route *const *routes_all(void)
@@ -24,6 +43,14 @@ const struct http_route *const *routes_all(void)
         tables[n++] = health_routes();
         tables[n++] = audit_routes();
         tables[n++] = cases_routes();
+        tables[n++] = records_routes();
+        tables[n++] = assignments_routes();
+        tables[n++] = opinions_routes();
+        tables[n++] = coverage_routes();
+        tables[n++] = events_routes();
+        tables[n++] = webhooks_routes();
+        tables[n++] = directory_routes();
+        tables[n++] = matching_routes();
         tables[n] = NULL;
     }
     return tables;

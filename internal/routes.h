@@ -9,6 +9,10 @@
 /* Registers every module's prepared statements with the db module. */
 void routes_store_init(void);
 
+/* Lets modules finish background work once the HTTP server has stopped
+ * and before the database pool closes. */
+void routes_stop(void);
+
 /* NULL-terminated array of route tables. */
 const struct http_route *const *routes_all(void);
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5544} PGUSER=${PGUSER:-cso_owner}
 export PGPASSWORD=${PGPASSWORD:-${CSO_OWNER_PASSWORD:-cso_owner_dev}} PGDATABASE=${PGDATABASE:-${CSO_DB_NAME:-cso}}
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-q -c "CREATE TABLE IF NOT EXISTS schema_migrations (
+q -c "SET client_min_messages = warning" -c "CREATE TABLE IF NOT EXISTS schema_migrations (
         version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
 applied=0
 for f in sql/migrations/[0-9][0-9][0-9]_*.sql; do

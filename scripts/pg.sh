@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A project-local PostgreSQL 15 cluster: no system service, loopback and a
 # unix socket only, run as the `postgres` user (PostgreSQL refuses root).
-#   scripts/pg.sh start|stop|reset|migrate|seed|status|psql
+#   scripts/pg.sh start|stop|status|reset|migrate|seed|psql [psql args]
 # PGDIR (default .data/pg) and PGPORT (default 5544) choose the cluster.
+# CSO_OWNER_PASSWORD, CSO_APP_PASSWORD and CSO_DB_NAME override the
+# development role passwords and database name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,24 +15,39 @@ OWNER_PW=${CSO_OWNER_PASSWORD:-cso_owner_dev}
 APP_PW=${CSO_APP_PASSWORD:-cso_app_dev}
 DBNAME=${CSO_DB_NAME:-cso}
 
+# Runs a command as the cluster's owner, from a directory it can enter (a
+# clone under /root is not one; initdb and pg_ctl complain about the cwd).
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
-# The postgres user must be able to reach the data folder. A clone under a
-# private home (such as /root) is not reachable, so the cluster then lives in
-# /var/tmp and .data/pg points at it.
+# The postgres user must be able to reach the data folder, and the socket
+# path must fit in a sockaddr_un (107 bytes). When the clone lives under a
+# private home (such as /root) or very deep, the cluster lives in /var/tmp
+# instead and .data/pg is a symbolic link to it.
 resolve_dir() {
-  mkdir -p "$(dirname "$PGDIR")"
-  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$(dirname "$PGDIR")" 2>/dev/null; then
-    local alt="/var/tmp/cso-pg-$(printf '%s' "$PGDIR" | sha1sum | cut -c1-12)"
-    mkdir -p "$alt"
-    [ -L "$PGDIR" ] || { rm -rf "$PGDIR"; ln -s "$alt" "$PGDIR"; }
-    PGDIR=$alt
+  if [ -L "$PGDIR" ]; then
+    PGDIR=$(readlink -f "$PGDIR")
+  else
+    mkdir -p "$(dirname "$PGDIR")"
+    local sock="$PGDIR/sock/.s.PGSQL.$PGPORT"
+    if { [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$(dirname "$PGDIR")" 2>/dev/null; } ||
+       [ ${#sock} -gt 100 ]; then
+      if [ -e "$PGDIR" ] && [ -n "$(ls -A "$PGDIR" 2>/dev/null)" ]; then
+        echo "pg: $PGDIR is not reachable by the postgres user; move it away or fix the permissions" >&2
+        exit 1
+      fi
+      local alt
+      alt="/var/tmp/cso-pg-$(printf '%s' "$PGDIR" | sha1sum | cut -c1-12)"
+      mkdir -p "$alt"
+      chmod 700 "$alt"
+      rmdir "$PGDIR" 2>/dev/null || true
+      ln -s "$alt" "$PGDIR"
+      PGDIR=$alt
+    fi
   fi
   mkdir -p "$PGDIR"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDIR"
-  return 0
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGDIR"; fi
 }
 
 psql_super() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PGDIR/sock" -p "$PGPORT" -U postgres "$@"; }
@@ -44,14 +61,18 @@ init() {
     as_pg mkdir -p "$PGDIR/data" "$PGDIR/sock"
     as_pg "$BIN/initdb" -D "$PGDIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >>"$PGDIR/data/postgresql.conf" <<CONF
+    # The socket trusts local connections, so only its owner may use it;
+    # everyone else (the service, the tests, psql) uses TCP with a password.
+    as_pg tee -a "$PGDIR/data/postgresql.conf" >/dev/null <<CONF
 listen_addresses = '127.0.0.1'
 port = $PGPORT
 unix_socket_directories = '$PGDIR/sock'
+unix_socket_permissions = 0700
 max_connections = 200
-shared_buffers = 256MB
+shared_buffers = 128MB
 fsync = ${PG_FSYNC:-on}
 synchronous_commit = ${PG_SYNC_COMMIT:-on}
+full_page_writes = ${PG_FSYNC:-on}
 log_min_messages = warning
 logging_collector = off
 CONF
@@ -61,26 +82,21 @@ CONF
 start() {
   init
   if ! as_pg "$BIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
-    as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w -t 60 -o "-p $PGPORT" start >/dev/null
+    if ! as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w -t 60 -o "-p $PGPORT" \
+         start >/dev/null; then
+      echo "pg: PostgreSQL did not start; the end of $PGDIR/postgres.log:" >&2
+      tail -n 15 "$PGDIR/postgres.log" >&2 || true
+      exit 1
+    fi
   fi
   bootstrap
 }
 
+# Roles and database (sql/bootstrap.sql), fed on stdin because the postgres
+# user may not be able to read the clone.
 bootstrap() {
-  psql_super -d postgres <<SQL
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cso_owner') THEN
-    CREATE ROLE cso_owner LOGIN PASSWORD '$OWNER_PW';
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cso_app') THEN
-    CREATE ROLE cso_app LOGIN PASSWORD '$APP_PW';
-  END IF;
-END \$\$;
-SQL
-  if ! psql_super -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DBNAME'" | grep -q 1; then
-    psql_super -d postgres -c "CREATE DATABASE $DBNAME OWNER cso_owner"
-  fi
-  psql_super -d "$DBNAME" -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC; ALTER SCHEMA public OWNER TO cso_owner"
+  psql_super -d postgres -v owner_pw="$OWNER_PW" -v app_pw="$APP_PW" -v dbname="$DBNAME" \
+    <"$ROOT/sql/bootstrap.sql" >/dev/null
 }
 
 stop() {

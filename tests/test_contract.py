@@ -310,8 +310,16 @@ def request_examples_are_accepted_by_the_service():
                 h["Content-Type"] = mt
                 if is_json_type(mt):
                     body = json.dumps(value).encode()
-                elif isinstance(value, str):
+                elif isinstance(value, str) and mt.startswith("text/"):
                     body = value.encode()
+                elif isinstance(value, str):
+                    # A binary example: each character U+0000-U+00FF is one byte.
+                    try:
+                        body = value.encode("latin-1")
+                    except UnicodeEncodeError:
+                        problems.append(f"{where}: a {mt} example may hold only characters "
+                                        "U+0000-U+00FF, one per byte")
+                        continue
                 else:
                     problems.append(f"{where}: a {mt} example must be a string")
                     continue

@@ -209,3 +209,22 @@ def sigterm_finishes_requests_in_flight_and_exits_0():
     assert all(r == 200 or "Connection refused" in str(r) for r in results), results
     assert 200 in results, results
     assert not srv.sanitizer_report(), srv.sanitizer_report()
+
+
+@test
+def pooled_connections_closed_by_a_database_restart_are_replaced_without_a_503():
+    # A restart (or failover) terminates every idle pooled connection; the
+    # pool must notice at hand-out instead of failing one request per slot.
+    srv = Server(DB_POOL_SIZE=3).start()
+    try:
+        t = token("admin")
+        for _ in range(6):
+            expect(srv.api.get("/v1/audit-events?limit=1", t), 200)
+        pg_ctl("stop")
+        pg_ctl("start")
+        statuses = [srv.api.get("/v1/audit-events?limit=1", t).status for _ in range(6)]
+        assert statuses == [200] * 6, statuses
+    finally:
+        rc = srv.stop()
+    assert rc == 0, srv.output()[-2000:]
+    assert not srv.sanitizer_report(), srv.sanitizer_report()

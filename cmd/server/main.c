@@ -17,6 +17,7 @@
 #include "../../internal/idempotency/idempotency.h"
 #include "../../internal/log/log.h"
 #include "../../internal/routes.h"
+#include "../../internal/webhooks/worker.h"
 
 static const char *body_kind_name(enum http_body body)
 {
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
     char err[256];
     struct app app;
     struct http_server *srv;
+    struct webhook_worker *worker;
     sigset_t set;
     int sig = 0;
     struct db_pool_options dbo;
@@ -116,10 +118,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "start-up: out of memory\n");
         return 1;
     }
+    /* Before the HTTP threads exist: it initialises libcurl process-wide. */
+    worker = webhook_worker_start(&app);
+    if (!worker) {
+        log_msg(LOG_ERROR, "start-up: cannot start webhook delivery");
+        db_pool_close(app.pool);
+        auth_verifier_free(app.auth);
+        config_free(&cfg);
+        return 1;
+    }
     srv = http_server_new(&app, routes_all());
     if (!srv || http_server_start(srv) != 0) {
         log_msg(LOG_ERROR, "start-up: cannot listen on %s:%d", cfg.bind_address, cfg.port);
         http_server_stop_and_free(srv);
+        webhook_worker_stop(worker);
         db_pool_close(app.pool);
         auth_verifier_free(app.auth);
         config_free(&cfg);
@@ -131,6 +143,9 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: draining requests and stopping", sig);
     http_server_stop_and_free(srv);
+    routes_stop();
+    /* Deliveries use the pool: stop them before it closes. */
+    webhook_worker_stop(worker);
     db_pool_close(app.pool);
     auth_verifier_free(app.auth);
     config_free(&cfg);

@@ -8,13 +8,13 @@
 #include <jansson.h>
 
 struct app_error {
-    int status;        /* HTTP status this error maps to; 0 means "no error" */
-    char code[48];     /* problem slug, e.g. "validation-failed" */
-    char title[96];    /* short human summary, same for every instance of code */
-    char detail[320];  /* instance-specific explanation; never patient data */
-    json_t *fields;    /* owned: array of {"field","message"}, or NULL */
-    json_t *extra;     /* owned: extra members merged into the problem, or NULL */
-    int retry_after;   /* seconds for Retry-After, 0 for none */
+    int status;       /* HTTP status this error maps to; 0 means "no error" */
+    char code[48];    /* problem slug, e.g. "validation-failed" */
+    char title[96];   /* short human summary, same for every instance of code */
+    char detail[320]; /* instance-specific explanation; never patient data */
+    json_t *fields;   /* owned: array of {"field","message"}, or NULL */
+    json_t *extra;    /* owned: extra members merged into the problem, or NULL */
+    int retry_after;  /* seconds for Retry-After, 0 for none */
 };
 
 /* Sets status, code, title and a printf-style detail; keeps collected fields. */

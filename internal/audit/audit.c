@@ -54,8 +54,8 @@ int audit_record(struct db_conn *conn, const struct audit_entry *e, struct app_e
 int audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
                   const char *resource_id, const char *case_id)
 {
-    struct audit_entry e = {&ctx->who, ctx->request_id, action, resource_type, resource_id,
-                            case_id, "success", 200};
+    struct audit_entry e = {&ctx->who,   ctx->request_id, action,    resource_type,
+                            resource_id, case_id,         "success", 200};
     struct db_conn *conn = http_db(ctx);
     if (!conn)
         return -1;

@@ -11,12 +11,12 @@
 struct audit_entry {
     const struct principal *who; /* NULL when the caller was not authenticated */
     const char *request_id;
-    const char *action;          /* e.g. "case.read", "case.update", "request.denied" */
-    const char *resource_type;   /* e.g. "case", "document"; NULL for none */
-    const char *resource_id;     /* uuid text or NULL */
-    const char *case_id;         /* uuid text or NULL */
-    const char *outcome;         /* "success", "denied", "not_found", "invalid", "error" */
-    int status;                  /* HTTP status returned */
+    const char *action;        /* e.g. "case.read", "case.update", "request.denied" */
+    const char *resource_type; /* e.g. "case", "document"; NULL for none */
+    const char *resource_id;   /* uuid text or NULL */
+    const char *case_id;       /* uuid text or NULL */
+    const char *outcome;       /* "success", "denied", "not_found", "invalid", "error" */
+    int status;                /* HTTP status returned */
 };
 
 /* Registers the audit statements with the db module. */

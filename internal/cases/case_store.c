@@ -100,6 +100,42 @@ static const struct db_statement statements[] = {
      "   WHERE case_id = $1::uuid AND status IN ('offered', 'accepted') RETURNING specialist_id)"
      " UPDATE specialists s SET open_cases = GREATEST(s.open_cases - 1, 0), updated_at = now()"
      " FROM a WHERE s.id = a.specialist_id"},
+    /* A later round (third opinion) copies the parent's writable fields,
+     * optionally with new questions, and starts out submitted: its records
+     * are the parent's. jsonb_populate_record keeps the column list in one
+     * place (CASE_COLUMN_NAMES). */
+    {"case_open_round",
+     "WITH p AS (SELECT * FROM cases WHERE id = $1::uuid),"
+     " src AS (SELECT r.* FROM p, jsonb_populate_record(NULL::cases, to_jsonb(p) ||"
+     "   jsonb_strip_nulls(jsonb_build_object('questions', $5::jsonb))) r),"
+     " ins AS (INSERT INTO cases (patient_sub, created_by_sub, created_by_role, status,"
+     "   submitted_at, parent_case_id, round," CASE_COLUMN_NAMES ")"
+     "   SELECT patient_sub, $2, $3, 'submitted', now(), id, round + 1," CASE_COLUMN_NAMES
+     "   FROM src RETURNING *),"
+     " h AS (INSERT INTO case_status_history (case_id, from_status, to_status, actor_sub,"
+     "   actor_role, note) SELECT id, NULL, status, $2, $3, $4 FROM ins)"
+     " SELECT " CASE_JSON " AS doc FROM ins c"},
+    {"case_live_child_round",
+     "SELECT id FROM cases WHERE parent_case_id = $1::uuid AND status <> 'withdrawn' LIMIT 1"},
+    /* Documents (with their bytes) and medication entries of the parent,
+     * under new ids. Columns as in 003_cases.sql. */
+    {"case_copy_records",
+     "WITH d AS (SELECT gen_random_uuid() AS new_id, * FROM documents WHERE case_id = $1::uuid),"
+     " ins AS (INSERT INTO documents (id, case_id, kind, title, media_type, size_bytes, sha256,"
+     "   shipment_status, carrier, tracking_number, uploaded_by_sub, uploaded_by_role,"
+     "   created_at, updated_at)"
+     "   SELECT new_id, $2::uuid, kind, title, media_type, size_bytes, sha256, shipment_status,"
+     "   carrier, tracking_number, uploaded_by_sub, uploaded_by_role, created_at, updated_at"
+     "   FROM d RETURNING id),"
+     " contents AS (INSERT INTO document_contents (document_id, content)"
+     "   SELECT d.new_id, dc.content FROM d JOIN document_contents dc ON dc.document_id = d.id"
+     "   RETURNING 1),"
+     " meds AS (INSERT INTO medications (case_id, drug, dose, unit, route, frequency,"
+     "   start_date, end_date, created_by_sub, created_at)"
+     "   SELECT $2::uuid, drug, dose, unit, route, frequency, start_date, end_date,"
+     "   created_by_sub, created_at FROM medications WHERE case_id = $1::uuid RETURNING 1)"
+     " SELECT (SELECT count(*) FROM ins) AS documents, (SELECT count(*) FROM meds) AS"
+     " medications"},
     {"case_history",
      "SELECT COALESCE(jsonb_agg(jsonb_build_object('from_status', h.from_status, 'to_status',"
      " h.to_status, 'actor', jsonb_build_object('subject', h.actor_sub, 'role', h.actor_role),"
@@ -251,6 +287,46 @@ int case_store_cancel_assignments(struct db_conn *conn, const char *id, struct a
     PGresult *res = db_exec(conn, "case_cancel_assignments", 1, params, err);
     if (!res)
         return -1;
+    PQclear(res);
+    return 0;
+}
+
+int case_store_open_round(struct db_conn *conn, const char *parent_id, const struct principal *who,
+                          const json_t *questions, const char *note, json_t **out,
+                          struct app_error *err)
+{
+    const char *check[1] = {parent_id};
+    char *qs = questions ? json_dumps(questions, JSON_COMPACT) : NULL;
+    const char *params[5] = {parent_id, who->sub, role_name(who->role), note, qs};
+    const char *copy[2] = {parent_id, NULL};
+    PGresult *res = db_exec(conn, "case_live_child_round", 1, check, err);
+    int rc;
+    if (!res) {
+        free(qs);
+        return -1;
+    }
+    if (PQntuples(res) > 0) {
+        app_error_set(err, 409, "round-already-open", "Conflict",
+                      "A later round of this case is already open.");
+        app_error_extra(err, "case_id", json_string(db_value(res, 0, "id")));
+        PQclear(res);
+        free(qs);
+        return -1;
+    }
+    PQclear(res);
+    res = db_exec(conn, "case_open_round", 5, params, err);
+    free(qs);
+    if (!res)
+        return -1;
+    if ((rc = one_doc(res, "doc", out, err, "case")) != 0)
+        return rc;
+    copy[1] = json_string_value(json_object_get(*out, "id"));
+    res = db_exec(conn, "case_copy_records", 2, copy, err);
+    if (!res) {
+        json_decref(*out);
+        *out = NULL;
+        return -1;
+    }
     PQclear(res);
     return 0;
 }

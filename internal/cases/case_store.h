@@ -60,6 +60,17 @@ int case_store_transition(struct db_conn *conn, const char *id, const char *from
  * back. Returns 0 or -1. */
 int case_store_cancel_assignments(struct db_conn *conn, const char *id, struct app_error *err);
 
+/* Opens the next round of a case (a third opinion): a new case with the
+ * parent's writable fields (questions replaced when questions is a JSON
+ * array, kept when NULL), parent_case_id and round + 1, status submitted,
+ * and copies of the parent's documents and medication entries. Caller has
+ * locked the parent and checked its status; 409 when a later round that is
+ * not withdrawn exists. Call inside a transaction. Caller frees *out (the
+ * new case's representation). */
+int case_store_open_round(struct db_conn *conn, const char *parent_id, const struct principal *who,
+                          const json_t *questions, const char *note, json_t **out,
+                          struct app_error *err);
+
 /* Status history, oldest first (caller frees *items). */
 int case_store_history(struct db_conn *conn, const char *id, json_t **items, struct app_error *err);
 

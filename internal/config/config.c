@@ -156,6 +156,31 @@ int config_load(struct config *cfg, char *errbuf, size_t errlen)
         return -1;
     cfg->rate_limit_per_minute = (int)n;
 
+    if (env_int("WEBHOOK_WORKERS", 2, 0, 16, &n, errbuf, errlen))
+        return -1;
+    cfg->webhook_workers = (int)n;
+    if (env_int("WEBHOOK_POLL_MS", 1000, 10, 60000, &n, errbuf, errlen))
+        return -1;
+    cfg->webhook_poll_ms = (int)n;
+    if (env_int("WEBHOOK_BASE_BACKOFF_MS", 1000, 10, 3600000, &n, errbuf, errlen))
+        return -1;
+    cfg->webhook_base_backoff_ms = (int)n;
+    if (env_int("WEBHOOK_MAX_BACKOFF_MS", 900000, 10, 86400000, &n, errbuf, errlen))
+        return -1;
+    cfg->webhook_max_backoff_ms = (int)n;
+    if (cfg->webhook_max_backoff_ms < cfg->webhook_base_backoff_ms)
+        return fail(errbuf, errlen, "config: %s must not be less than WEBHOOK_BASE_BACKOFF_MS",
+                    "WEBHOOK_MAX_BACKOFF_MS");
+    if (env_int("WEBHOOK_MAX_FAILURES", 5, 1, 1000, &n, errbuf, errlen))
+        return -1;
+    cfg->webhook_max_failures = (int)n;
+    if (env_int("WEBHOOK_TIMEOUT_MS", 10000, 100, 60000, &n, errbuf, errlen))
+        return -1;
+    cfg->webhook_timeout_ms = (int)n;
+    if (env_int("WEBHOOK_ALLOW_PRIVATE", 0, 0, 1, &n, errbuf, errlen))
+        return -1;
+    cfg->webhook_allow_private = (int)n;
+
     v = env_or("LOG_LEVEL", "info");
     if (!strcmp(v, "debug"))
         cfg->log_level = LOG_DEBUG;

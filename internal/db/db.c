@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@ static int registry_count;
 struct db_conn {
     struct db_pool *pool;
     PGconn *pg;
-    int broken;    /* the server or link failed; reconnect before reuse */
+    int broken; /* the server or link failed; reconnect before reuse */
     int tx_depth;
     int in_use;
 };
@@ -139,6 +140,30 @@ static int ts_before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* 1 unless the server has closed this idle connection (a restart or
+ * failover terminates every backend): its socket is then readable, and
+ * reading it turns the status bad. Checked at hand-out, without a round
+ * trip, so that each pooled connection does not cost one request a 503. */
+static int idle_connection_alive(PGconn *pg)
+{
+    struct pollfd p;
+    int i;
+    /* The server's goodbye (FATAL ... administrator command) is read first
+     * and leaves the status OK; the end of stream behind it turns it bad. */
+    for (i = 0; i < 4; i++) {
+        p.fd = PQsocket(pg);
+        p.events = POLLIN;
+        p.revents = 0;
+        if (p.fd < 0)
+            return 0;
+        if (poll(&p, 1, 0) <= 0)
+            break;
+        if (!PQconsumeInput(pg))
+            return 0;
+    }
+    return PQstatus(pg) == CONNECTION_OK;
+}
+
 struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
 {
     struct timespec deadline, now;
@@ -187,7 +212,7 @@ struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
     c->in_use = 1;
     pthread_mutex_unlock(&pool->mu);
 
-    if (c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK || !idle_connection_alive(c->pg)) {
         if (c->pg)
             PQfinish(c->pg);
         c->pg = connect_one(pool);

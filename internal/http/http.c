@@ -804,9 +804,10 @@ int http_server_start(struct http_server *srv)
 {
     const struct config *cfg = srv->app->cfg;
     struct MHD_OptionItem ops[] = {
+        /* The logger first, so that MHD reports problems with the rest through it. */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, &srv->bind_addr},
         {MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},

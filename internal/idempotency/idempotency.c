@@ -10,14 +10,13 @@
 static const struct db_statement statements[] = {
     /* ON CONFLICT waits for a concurrent claimer to finish; a key older than
      * a day is taken over as new. */
-    {"idem_claim",
-     "INSERT INTO idempotency_keys (subject, key, route, request_hash)"
-     " VALUES ($1, $2, $3, $4)"
-     " ON CONFLICT (subject, key) DO UPDATE SET route = EXCLUDED.route,"
-     "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
-     "   location = NULL, etag = NULL, created_at = now()"
-     " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
-     " RETURNING 1"},
+    {"idem_claim", "INSERT INTO idempotency_keys (subject, key, route, request_hash)"
+                   " VALUES ($1, $2, $3, $4)"
+                   " ON CONFLICT (subject, key) DO UPDATE SET route = EXCLUDED.route,"
+                   "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
+                   "   location = NULL, etag = NULL, created_at = now()"
+                   " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
+                   " RETURNING 1"},
     {"idem_get",
      "SELECT route, request_hash, status, response_body, location, etag FROM idempotency_keys"
      " WHERE subject = $1 AND key = $2"},
@@ -32,23 +31,35 @@ void idempotency_store_init(void)
     db_register(statements);
 }
 
+/* What makes a retry "the same request": method, path with its query (an
+ * upload's kind and title travel there), for raw uploads the declared
+ * Content-Type, and the body. */
 static void request_hash(const struct http_ctx *ctx, char out[65])
 {
-    size_t plen = strlen(ctx->req->url_path), blen = ctx->req->binary_body_length;
-    size_t mlen = strlen(ctx->req->http_verb);
-    char *buf = malloc(mlen + plen + blen + 3);
+    const char *url = ctx->req->http_url ? ctx->req->http_url : ctx->req->url_path;
+    const char *ct = ctx->route->body == HTTP_BODY_BINARY ? http_header(ctx, "Content-Type") : NULL;
+    size_t ulen = strlen(url), clen = ct ? strlen(ct) : 0, blen = ctx->req->binary_body_length;
+    size_t mlen = strlen(ctx->req->http_verb), n = 0;
+    char *buf = malloc(mlen + ulen + clen + blen + 3);
     if (!buf) {
         memset(out, '0', 64);
         out[64] = 0;
         return;
     }
-    memcpy(buf, ctx->req->http_verb, mlen);
-    buf[mlen] = ' ';
-    memcpy(buf + mlen + 1, ctx->req->url_path, plen);
-    buf[mlen + 1 + plen] = '\n';
+    memcpy(buf + n, ctx->req->http_verb, mlen);
+    n += mlen;
+    buf[n++] = ' ';
+    memcpy(buf + n, url, ulen);
+    n += ulen;
+    buf[n++] = '\n';
+    if (clen)
+        memcpy(buf + n, ct, clen);
+    n += clen;
+    buf[n++] = '\n';
     if (blen)
-        memcpy(buf + mlen + plen + 2, ctx->req->binary_body, blen);
-    sha256_hex(buf, mlen + plen + blen + 2, out);
+        memcpy(buf + n, ctx->req->binary_body, blen);
+    n += blen;
+    sha256_hex(buf, n, out);
     free(buf);
 }
 
@@ -94,9 +105,9 @@ static int replay(struct http_ctx *ctx, const char *key, const char *hash)
     PQclear(res);
     /* A replay hands patient data out again: it is an access like any other. */
     {
-        struct audit_entry e = {&ctx->who, ctx->request_id, "request.replayed",
-                                ctx->route->audit_resource, NULL, NULL, "success",
-                                ctx->status};
+        struct audit_entry e = {
+            &ctx->who, ctx->request_id, "request.replayed", ctx->route->audit_resource, NULL,
+            NULL,      "success",       ctx->status};
         if (audit_record(ctx->db, &e, &ctx->err) != 0)
             return -1;
         ctx->audited = 1;

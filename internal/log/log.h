@@ -12,13 +12,13 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 
 struct log_request_line {
     const char *method;
-    const char *route;      /* template, e.g. /v1/cases/:id, never the raw URL */
+    const char *route; /* template, e.g. /v1/cases/:id, never the raw URL */
     int status;
     double latency_ms;
     const char *request_id;
-    const char *subject;    /* JWT sub or "-" */
+    const char *subject; /* JWT sub or "-" */
     const char *role;
-    const char *problem;    /* problem code on errors, else NULL */
+    const char *problem; /* problem code on errors, else NULL */
 };
 
 void log_request(const struct log_request_line *line);

@@ -172,6 +172,12 @@ class Server:
             "JWT_ALG": "HS256", "JWT_SECRET": SECRET, "JWT_ISSUER": ISSUER,
             "JWT_AUDIENCE": AUDIENCE, "DB_POOL_SIZE": "8", "LOG_LEVEL": "info",
             "RATE_LIMIT_PER_MINUTE": "100000",
+            # Webhook delivery: off unless a test starts its own server with
+            # WEBHOOK_WORKERS set, so deliveries only ever come from servers
+            # a test controls. Loopback receivers and quick retries for tests.
+            "WEBHOOK_WORKERS": "0", "WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_POLL_MS": "50",
+            "WEBHOOK_BASE_BACKOFF_MS": "200", "WEBHOOK_MAX_BACKOFF_MS": "1000",
+            "WEBHOOK_MAX_FAILURES": "3", "WEBHOOK_TIMEOUT_MS": "3000",
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
             "LSAN_OPTIONS": "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp"),
@@ -258,6 +264,24 @@ def pg_ctl(action):
     env = dict(os.environ, PGPORT=PGPORT, PGDIR=PGDIR)
     subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), action], env=env, check=True,
                    capture_output=True, timeout=120)
+    if action == "start" and shared_server is not None:
+        _use_up_stale_connections(shared_server)
+
+
+def _use_up_stale_connections(server):
+    """After a restart every pooled connection of the shared server fails once
+    (503) before it reconnects. Spend those failures here, on /readyz, so that
+    the tests that run after an outage test do not see them."""
+    deadline = time.time() + 30
+    healthy = 0
+    while time.time() < deadline and healthy < 3:
+        try:
+            status = server.api.get("/readyz", timeout=5).status
+        except OSError:
+            status = 0
+        healthy = healthy + 1 if status == 200 else 0
+        if status != 200:
+            time.sleep(0.05)
 
 
 # ---------------------------------------------------------------- assertions

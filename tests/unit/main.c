@@ -144,8 +144,18 @@ int main(void)
         {"auth_verify", test_auth_verify},
         {NULL, NULL},
     };
-    static const struct unit_test *const groups[] = {tests, validate_tests, http_tests,
-                                                     hardening_tests, NULL};
+    static const struct unit_test *const groups[] = {
+        tests,
+        validate_tests,
+        http_tests,
+        media_type_tests,
+        opinion_report_tests,
+        webhooks_tests,
+        directory_tests,
+        hardening_tests,
+        coverage_unit_tests,
+        NULL,
+    };
     int passed = 0, failed = 0;
     for (size_t g = 0; groups[g]; g++) {
         for (const struct unit_test *t = groups[g]; t->name; t++) {

@@ -16,6 +16,12 @@ struct unit_test {
 extern const struct unit_test validate_tests[];
 extern const struct unit_test http_tests[];
 extern const struct unit_test hardening_tests[];
+extern const struct unit_test media_type_tests[];
+extern const struct unit_test opinion_report_tests[];
+extern const struct unit_test webhooks_tests[];
+extern const struct unit_test directory_tests[];
+/* Last: its final test shuts the coverage runner down. */
+extern const struct unit_test coverage_unit_tests[];
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

@@ -1,0 +1,21 @@
+/* directory: the provider directory over HTTP. Institutions (NCI-designated
+ * cancer centers and other hospitals) are /v1/providers; the specialists who
+ * review cases are /v1/specialists. Anyone signed in may read them (no
+ * patient data); admins create, update (If-Match) and retire entries.
+ * Retired entries keep their history and stay readable by id, but are hidden
+ * from lists unless include_retired=true and are never matched.
+ *
+ * Invariants kept here (and by the database where it can):
+ *   - a basic-laboratory center never sees patients;
+ *   - an active specialist works at an active institution that sees
+ *     patients, so an institution with active specialists can be neither
+ *     retired nor turned into one that sees no patients. */
+#ifndef CSO_DIRECTORY_H
+#define CSO_DIRECTORY_H
+
+#include "../http/http.h"
+
+void directory_init(void);
+const struct http_route *directory_routes(void);
+
+#endif
