@@ -12,7 +12,11 @@ aim at real resources without naming any route:
     all have known prefixes can be given a concrete path, including
     operations whose own examples are skipped;
   - `created_ids`: every `id` in a 2xx answer to a POST (what the caller
-    owns).
+    owns);
+  - after `crawl()`, `crawled[name]`: ids a staff member can list in
+    collections whose last segment is `name`, for the one-parameter
+    operations no example reaches (resources that only a workflow creates,
+    like assignments and opinions, made by earlier tests).
 
 Resources belong to one subject per role (`subject(role)`), fresh for each
 ExampleRun, so another subject of the same role is a stranger to them.
@@ -60,6 +64,7 @@ class ExampleRun:
         self.paths = {}
         self.ids_by_prefix = {}
         self.created_ids = set()
+        self.crawled = {}
         self.problems = []
         self.ops = c.operations()
 
@@ -169,6 +174,69 @@ class ExampleRun:
             except ValueError:
                 pass
         return path
+
+    def crawl(self, per_collection=200):
+        """Reads, as staff, every GET collection (a path ending in a literal
+        segment; documents `items`) once per known or crawled value of its
+        one parameter (at most per_collection of them), and remembers the
+        items' ids under the collection's last segment: `/v1/assignments`
+        gives ids for `/v1/assignments/{id}`, `/v1/cases/{id}/opinions` for
+        `/v1/opinions/{id}`."""
+        staff = self.staff_token
+        collections = [op for op in self.ops if op.method == "GET" and not op.path.endswith("}")
+                       and len(op.path_param_names) <= 1 and op.roles and
+                       any(r in op.roles for r in ("admin", "navigator"))]
+        # parameterless collections first: they give the parents' ids
+        for op in sorted(collections, key=lambda o: len(o.path_param_names)):
+            name = op.path.rstrip("/").rsplit("/", 1)[-1]
+            tok = staff(op)
+            if not op.path_param_names:
+                targets = [op.path]
+            else:
+                prefix = param_prefixes(op.path)[0][1]
+                parent = prefix.rsplit("/", 2)[-2]
+                values = list(dict.fromkeys(
+                    ([self.ids_by_prefix[prefix]] if prefix in self.ids_by_prefix else []) +
+                    self.crawled.get(parent, [])))[:per_collection]
+                targets = [op.path.replace("{" + op.path_param_names[0] + "}", v, 1) for v in values]
+            for target in targets:
+                if op.path_param_names and self.crawled.get(name):
+                    break
+                r = self.api.get(target + ("&" if "?" in target else "?") + "limit=200"
+                                 if op.param("limit", "query") else target, tok)
+                if r.status != 200:
+                    continue
+                try:
+                    items = (r.json or {}).get("items") or []
+                except (ValueError, AttributeError):
+                    continue
+                ids = [i.get("id") for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
+                bucket = self.crawled.setdefault(name, [])
+                bucket.extend(i for i in ids if i not in bucket)
+        return self
+
+    @staticmethod
+    def staff_token_for(op):
+        for role in ("admin", "navigator"):
+            if role in (op.roles or []):
+                return token(role)
+        return None
+
+    def staff_token(self, op):
+        return self.staff_token_for(op)
+
+    def crawled_path(self, op):
+        """For an operation with one path parameter that no example reaches:
+        a concrete path with an id staff can list, or None."""
+        if len(op.path_param_names) != 1:
+            return None
+        prefix = param_prefixes(op.path)[0][1]
+        segs = prefix.split("/")
+        name = segs[-2] if len(segs) >= 2 else ""
+        ids = self.crawled.get(name) or []
+        if not ids:
+            return None
+        return op.path.replace("{" + op.path_param_names[0] + "}", urllib.parse.quote(ids[0], safe=""), 1)
 
     def random_path(self, op, concrete):
         """concrete with every path parameter replaced by a fresh random UUID

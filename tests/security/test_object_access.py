@@ -2,8 +2,11 @@
 
 The spec's request examples are run once by an owner (one subject per role,
 as the contract runner does), which creates real resources and tells us a
-concrete path for every path parameter (tests/lib/examples.py). Then for
-every operation whose path has parameters:
+concrete path for every path parameter (tests/lib/examples.py). Resources
+only a workflow creates (assignments, opinions) are found in what staff can
+list (ExampleRun.crawl: ids from a collection named like the segment before
+the parameter), made by the tests that ran before. Then for every operation
+whose path has parameters:
 
   - Owner-scoped unless the spec says otherwise. The rule fails closed: an
     operation (or its path item) must say `x-owner-scoped: false` to be
@@ -84,7 +87,7 @@ _run = {}
 
 def example_run():
     if "run" not in _run:
-        _run["run"] = ExampleRun(api, tag="api1-" + uuid.uuid4().hex[:8]).run()
+        _run["run"] = ExampleRun(api, tag="api1-" + uuid.uuid4().hex[:8]).run().crawl()
     return _run["run"]
 
 
@@ -110,17 +113,23 @@ def every_owner_scoped_operation_hides_other_callers_resources():
         if not who:
             notes.append(f"{op.label}: only staff roles (they see every case)")
             continue
-        concrete = run.concrete_path(op)
+        concrete, crawled = run.concrete_path(op), False
         if concrete is None:
-            problems.append(f"{op.label}: owner-scoped, but no example gives its path parameters a real id "
-                            "(add an example whose x-example-path reaches it, or mark the operation "
-                            "`x-owner-scoped: false` if every caller may see it)")
+            concrete, crawled = run.crawled_path(op), True
+        if concrete is None:
+            problems.append(f"{op.label}: owner-scoped, but neither an example nor a staff listing gives "
+                            "its path parameters a real id (add an example whose x-example-path reaches it, "
+                            "or mark the operation `x-owner-scoped: false` if every caller may see it)")
             continue
         proof = run.existence_proof(op, concrete)
         before = None
         if proof:
             get_op, get_path = proof
-            owner = run.token(run.role_for(get_op))
+            # a crawled resource belongs to someone else: staff see it
+            owner = run.staff_token_for(get_op) if crawled else run.token(run.role_for(get_op))
+            if owner is None:
+                problems.append(f"{op.label}: no staff role may GET {get_op.path} to prove {concrete} exists")
+                continue
             before = api.get(get_path, owner)
             if not 200 <= before.status < 300:
                 problems.append(f"{op.label}: the owner's {get_path} is {before.status}; nothing to hide")
@@ -145,7 +154,7 @@ def every_owner_scoped_operation_hides_other_callers_resources():
                 problems.append(f"{where}: 404 content types differ")
             audited_rids.append((where, rid_real))
         if proof and before is not None:
-            after = api.get(proof[1], run.token(run.role_for(proof[0])))
+            after = api.get(proof[1], owner)
             if after.status != before.status or after.body != before.body or \
                     after.headers.get("etag") != before.headers.get("etag"):
                 problems.append(f"{op.label}: a stranger's request changed the owner's resource")
