@@ -64,6 +64,7 @@ class ExampleRun:
         self.paths = {}
         self.ids_by_prefix = {}
         self.created_ids = set()
+        self.created_by = {}  # id -> the operation that created it
         self.crawled = {}
         self.problems = []
         self.ops = c.operations()
@@ -143,6 +144,7 @@ class ExampleRun:
                 self.results[f"{op.operation_id}:{name[len('examples/'):]}"] = doc
             if op.method == "POST" and isinstance(doc, dict) and isinstance(doc.get("id"), str):
                 self.created_ids.add(doc["id"])
+                self.created_by.setdefault(doc["id"], op)
                 # a created resource is also known by its collection path + id
                 loc = r.headers.get("location")
                 if loc:
