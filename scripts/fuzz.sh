@@ -27,7 +27,10 @@ build() {
     echo "fuzz: \`make fuzz-flags\` did not print the compile and link flags" >&2
     return 1
   fi
-  make --no-print-directory -f tests/fuzz/fuzz.mk -j"$(nproc 2>/dev/null || echo 2)" FUZZ_BUILD=$FUZZ_BUILD \
+  # under `make fuzz` the parent's jobserver already sets the parallelism
+  local jobs=()
+  [ -n "${MAKEFLAGS:-}" ] || jobs=(-j"$(nproc 2>/dev/null || echo 2)")
+  make --no-print-directory -f tests/fuzz/fuzz.mk "${jobs[@]}" FUZZ_BUILD=$FUZZ_BUILD \
     FUZZ_PKG_CFLAGS="${flags[0]}" FUZZ_LIBS="${flags[1]}"
 }
 
