@@ -146,5 +146,15 @@ bench:
 	@if [ -x bench/run.sh ]; then scripts/deps.sh && $(MAKE) build && bench/run.sh; \
 	  else echo "bench: no benchmark in this tree yet (bench/run.sh)"; exit 1; fi
 
+# libFuzzer targets (tests/fuzz): each runs FUZZ_SECONDS (default 60) from its
+# seed corpus; `make test` replays the corpora without mutation.
+fuzz: deps
+	@scripts/fuzz.sh run
+
+# The fuzz build (tests/fuzz/fuzz.mk) compiles and links as the server does.
+fuzz-flags:
+	@echo '$(PKG_CFLAGS)'
+	@echo '$(PKG_LIBS)'
+
 clean:
 	rm -rf $(BUILD)
