@@ -37,7 +37,7 @@ REL_OBJS := $(call obj,$(OBJ_REL),$(LIB_SRC) $(SERVER_SRC) $(MINT_SRC))
 SAN_OBJS := $(call obj,$(OBJ_SAN),$(LIB_SRC) $(SERVER_SRC) $(UNIT_SRC))
 
 .PHONY: all deps build build-san run stop db-start db-stop db-reset migrate seed test unit lint-spec \
-        format format-check bench clean
+        format format-check bench soak clean
 
 all: build
 
@@ -155,6 +155,11 @@ fuzz: deps
 fuzz-flags:
 	@echo '$(PKG_CFLAGS)'
 	@echo '$(PKG_LIBS)'
+
+# Start-up, then the mixed scenario at 512 connections for 5 minutes: RSS at
+# start and end (bench/README.md).
+soak:
+	@scripts/deps.sh && $(MAKE) build && BENCH_SOAK_ONLY=1 bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -70,6 +70,26 @@ static int print_routes(void)
     return 0;
 }
 
+static void add_statement(const struct db_statement *s, void *arg)
+{
+    json_object_set_new((json_t *)arg, s->name, json_string(s->sql));
+}
+
+/* `cso-server --statements` prints every prepared statement as a JSON object
+ * of name -> SQL; bench/ builds its pgbench limit scripts from it. */
+static int print_statements(void)
+{
+    json_t *out = json_object();
+    char *s;
+    routes_store_init();
+    db_registry_each(add_statement, out);
+    s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS);
+    printf("%s\n", s);
+    free(s);
+    json_decref(out);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -83,6 +103,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && !strcmp(argv[1], "--routes"))
         return print_routes();
+    if (argc > 1 && !strcmp(argv[1], "--statements"))
+        return print_statements();
     if (config_load(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         config_free(&cfg);
@@ -137,8 +159,10 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    log_msg(LOG_INFO, "listening on %s:%d (jwt %s, issuer %s, audience %s)", cfg.bind_address,
-            cfg.port, cfg.jwt_alg, cfg.jwt_issuer, cfg.jwt_audience);
+    log_msg(LOG_INFO,
+            "listening on %s:%d (jwt %s, issuer %s, audience %s, db pool %d, http threads %d)",
+            cfg.bind_address, cfg.port, cfg.jwt_alg, cfg.jwt_issuer, cfg.jwt_audience,
+            cfg.db_pool_size, cfg.threads);
 
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: draining requests and stopping", sig);

@@ -54,13 +54,21 @@
 #define VISIBLE_TO_LIST " " CASE_VISIBLE_SQL("$1", "$2", "$3")
 
 static const struct db_statement statements[] = {
-    {"case_insert",
+    /* Intake in one statement (atomic without BEGIN/COMMIT, one round trip):
+     * the case, its first status-history row, the case.create audit row and
+     * the case.created event. */
+    {"case_insert_recorded",
      "WITH ins AS (INSERT INTO cases (patient_sub, created_by_sub, "
      "created_by_role," CASE_COLUMN_NAMES ") SELECT $1, $2, $3," CASE_COLUMNS_FROM_DOC
      " FROM (SELECT $4::jsonb AS d) x RETURNING *),"
      " h AS (INSERT INTO case_status_history (case_id, from_status, to_status, actor_sub,"
-     "   actor_role) SELECT id, NULL, status, $2, $3 FROM ins)"
-     " SELECT " CASE_JSON " AS doc FROM ins c"},
+     "   actor_role) SELECT id, NULL, status, $2, $3 FROM ins),"
+     " a AS (INSERT INTO audit_events (actor_sub, actor_role, action, resource_type, resource_id,"
+     "   case_id, outcome, status, request_id)"
+     "   SELECT $2, $3, 'case.create', 'case', id::text, id, 'success', 200, $5 FROM ins),"
+     " e AS (INSERT INTO events (type, case_id, subject_type, subject_id, actor_role)"
+     "   SELECT 'case.created', id, 'case', id, $3 FROM ins)"
+     " SELECT " CASE_JSON " AS doc, c.id, c.version FROM ins c"},
     {"case_get", "SELECT " CASE_JSON " AS doc FROM cases c WHERE c.id = $1::uuid"},
     /* The hot read: visibility, the audit row and the representation in one
      * round trip and one statement (so the read is never unaudited). */
@@ -72,19 +80,27 @@ static const struct db_statement statements[] = {
                "resource_id,"
                "   case_id, outcome, status, request_id)"
                "   SELECT $3, $2, 'case.read', 'case', c.id::text, c.id, 'success', 200, $5 FROM c)"
-               " SELECT " CASE_JSON " AS doc FROM c"},
+               " SELECT " CASE_JSON " AS doc, c.version FROM c"},
     {"case_update",
      "UPDATE cases c SET (patient_sub," CASE_COLUMN_NAMES ") = (SELECT $4," CASE_COLUMNS_FROM_DOC
      " FROM (SELECT $2::jsonb AS d) x), version = c.version + 1, updated_at = now()"
      " WHERE c.id = $1::uuid AND c.version = $3::int RETURNING " CASE_JSON " AS doc"},
-    {"case_list",
-     "SELECT " CASE_JSON " AS doc,"
-     " to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS k,"
-     " c.id FROM cases c WHERE" VISIBLE_TO_LIST
-     " AND ($4::text IS NULL OR c.status = $4) AND ($5::text IS NULL OR c.cancer_type = $5)"
-     " AND ($6::timestamptz IS NULL OR c.updated_at >= $6::timestamptz)"
-     " AND ($7::timestamptz IS NULL OR (c.created_at, c.id) < ($7::timestamptz, $8::uuid))"
-     " ORDER BY c.created_at DESC, c.id DESC LIMIT $9::int"},
+    /* A page of visible cases and one case.list audit row per case shown
+     * (not the look-ahead row that only tells whether another page exists),
+     * in one statement: one round trip and one commit instead of 1 + limit. */
+    {"case_list_audited",
+     "WITH page AS (SELECT c.*,"
+     "   to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS k"
+     "   FROM cases c WHERE" VISIBLE_TO_LIST
+     "   AND ($4::text IS NULL OR c.status = $4) AND ($5::text IS NULL OR c.cancer_type = $5)"
+     "   AND ($6::timestamptz IS NULL OR c.updated_at >= $6::timestamptz)"
+     "   AND ($7::timestamptz IS NULL OR (c.created_at, c.id) < ($7::timestamptz, $8::uuid))"
+     "   ORDER BY c.created_at DESC, c.id DESC LIMIT $9::int),"
+     " a AS (INSERT INTO audit_events (actor_sub, actor_role, action, resource_type, resource_id,"
+     "   case_id, outcome, status, request_id)"
+     "   SELECT $2, $1, 'case.list', 'case', s.id::text, s.id, 'success', 200, $11"
+     "   FROM (SELECT p.id FROM page p ORDER BY p.created_at DESC, p.id DESC LIMIT $10::int) s)"
+     " SELECT " CASE_JSON " AS doc, c.k, c.id FROM page c ORDER BY c.created_at DESC, c.id DESC"},
     {"case_transition",
      "WITH u AS (UPDATE cases SET status = $2, version = version + 1, updated_at = now(),"
      "   submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END,"
@@ -179,16 +195,34 @@ static int one_doc(PGresult *res, const char *column, json_t **out, struct app_e
     return *out ? 0 : app_error_internal(err);
 }
 
+/* Copies the one-row result's document text and version; 404 when no row. */
+static int one_doc_text(PGresult *res, struct case_text *out, struct app_error *err)
+{
+    const char *doc, *version, *id;
+    if (PQntuples(res) != 1 || !(doc = db_value(res, 0, "doc")) ||
+        !(version = db_value(res, 0, "version"))) {
+        PQclear(res);
+        return app_error_not_found(err, "case");
+    }
+    id = db_value(res, 0, "id");
+    snprintf(out->id, sizeof out->id, "%s", id ? id : "");
+    out->version = atoi(version);
+    out->json = strdup(doc);
+    PQclear(res);
+    return out->json ? 0 : app_error_internal(err);
+}
+
 int case_store_insert(struct db_conn *conn, const struct principal *who, const char *patient_sub,
-                      const json_t *doc, json_t **out, struct app_error *err)
+                      const json_t *doc, const char *request_id, struct case_text *out,
+                      struct app_error *err)
 {
     char *body = json_dumps(doc, JSON_COMPACT);
-    const char *params[4] = {patient_sub, who->sub, role_name(who->role), body};
-    PGresult *res = db_exec(conn, "case_insert", 4, params, err);
+    const char *params[5] = {patient_sub, who->sub, role_name(who->role), body, request_id};
+    PGresult *res = db_exec(conn, "case_insert_recorded", 5, params, err);
     free(body);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "case");
+    return one_doc_text(res, out, err);
 }
 
 int case_store_get(struct db_conn *conn, const char *id, json_t **out, struct app_error *err)
@@ -201,14 +235,14 @@ int case_store_get(struct db_conn *conn, const char *id, json_t **out, struct ap
 }
 
 int case_store_read_audited(struct db_conn *conn, const struct principal *who, const char *id,
-                            const char *request_id, json_t **out, struct app_error *err)
+                            const char *request_id, struct case_text *out, struct app_error *err)
 {
     const char *params[5] = {id, role_name(who->role), who->sub,
                              who->specialist_id[0] ? who->specialist_id : NULL, request_id};
     PGresult *res = db_exec(conn, "case_read_audited", 5, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "case");
+    return one_doc_text(res, out, err);
 }
 
 int case_store_update(struct db_conn *conn, const char *id, int version, const char *patient_sub,
@@ -231,14 +265,19 @@ int case_store_update(struct db_conn *conn, const char *id, int version, const c
     return one_doc(res, "doc", out, err, "case");
 }
 
-int case_store_list(struct db_conn *conn, const struct case_list_query *q, json_t **items,
-                    int *more, struct app_error *err)
+int case_store_list_audited(struct db_conn *conn, const struct case_list_query *q,
+                            const char *request_id, struct case_page *page, struct app_error *err)
 {
-    char limit[16];
-    const char *params[9];
+    char limit[16], shown[16];
+    const char *params[11];
     PGresult *res;
     int i, n;
+    size_t cap = 256, len = 0;
+    char *buf;
+
+    memset(page, 0, sizeof *page);
     snprintf(limit, sizeof limit, "%d", q->limit + 1);
+    snprintf(shown, sizeof shown, "%d", q->limit);
     params[0] = role_name(q->who->role);
     params[1] = q->who->sub;
     params[2] = q->who->specialist_id[0] ? q->who->specialist_id : NULL;
@@ -248,19 +287,37 @@ int case_store_list(struct db_conn *conn, const struct case_list_query *q, json_
     params[6] = q->after_created;
     params[7] = q->after_id;
     params[8] = limit;
-    res = db_exec(conn, "case_list", 9, params, err);
+    params[9] = shown;
+    params[10] = request_id;
+    res = db_exec(conn, "case_list_audited", 11, params, err);
     if (!res)
         return -1;
     n = PQntuples(res);
-    *more = n > q->limit;
-    *items = json_array();
-    for (i = 0; i < n && i < q->limit; i++) {
-        json_t *doc = json_loads(db_value(res, i, "doc"), 0, NULL);
-        if (!doc)
-            continue;
-        /* The cursor is carried on each item for the caller to build the next page. */
-        json_object_set_new(doc, "_cursor_key", json_string(db_value(res, i, "k")));
-        json_array_append_new(*items, doc);
+    page->more = n > q->limit;
+    if (n > q->limit)
+        n = q->limit;
+    /* The documents are PostgreSQL's JSON text: joined, never re-parsed. */
+    for (i = 0; i < n; i++)
+        cap += (size_t)PQgetlength(res, i, 0) + 1;
+    if (!(buf = malloc(cap))) {
+        PQclear(res);
+        return app_error_internal(err);
+    }
+    buf[len++] = '[';
+    for (i = 0; i < n; i++) {
+        size_t dl = (size_t)PQgetlength(res, i, 0);
+        if (i > 0)
+            buf[len++] = ',';
+        memcpy(buf + len, PQgetvalue(res, i, 0), dl);
+        len += dl;
+    }
+    buf[len++] = ']';
+    buf[len] = 0;
+    page->items_json = buf;
+    page->count = n;
+    if (n > 0) {
+        snprintf(page->last_key, sizeof page->last_key, "%s", db_value(res, n - 1, "k"));
+        snprintf(page->last_id, sizeof page->last_id, "%s", db_value(res, n - 1, "id"));
     }
     PQclear(res);
     return 0;

@@ -13,21 +13,42 @@
 
 void case_store_init(void);
 
+/* A case representation as PostgreSQL rendered it (JSON text), for replies
+ * that pass it through without parsing it. json is malloc'd: caller frees. */
+struct case_text {
+    char *json;
+    char id[37];
+    int version;
+};
+
+/* One page of a case list: items_json is a JSON array text of the cases
+ * shown (malloc'd: caller frees); last_key/last_id name the last one for
+ * the next cursor; more is set when another page exists. */
+struct case_page {
+    char *items_json;
+    int count;
+    int more;
+    char last_key[64];
+    char last_id[37];
+};
+
 /* Inserts a case from a validated create document. patient_sub may be NULL
  * (staff-created case for a patient without an account). Writes the first
- * status-history row. On success *out is the case representation (caller
- * frees with json_decref). Call inside a transaction. */
+ * status-history row, the case.create audit row and the case.created event
+ * in the same statement, so it needs no transaction of its own. On success
+ * *out holds the new case's representation, id and version. */
 int case_store_insert(struct db_conn *conn, const struct principal *who, const char *patient_sub,
-                      const json_t *doc, json_t **out, struct app_error *err);
+                      const json_t *doc, const char *request_id, struct case_text *out,
+                      struct app_error *err);
 
 /* Reads one case's representation (caller frees *out). Visibility must have
  * been checked with case_access first. 404 if absent. */
 int case_store_get(struct db_conn *conn, const char *id, json_t **out, struct app_error *err);
 
 /* Reads a case the principal may see and writes its case.read audit row in
- * the same statement. 404 when not visible. Caller frees *out. */
+ * the same statement. 404 when not visible. Caller frees out->json. */
 int case_store_read_audited(struct db_conn *conn, const struct principal *who, const char *id,
-                            const char *request_id, json_t **out, struct app_error *err);
+                            const char *request_id, struct case_text *out, struct app_error *err);
 
 /* Replaces the writable fields from a validated, merged document if the
  * version still matches; 412 if it does not. Caller frees *out. */
@@ -44,10 +65,10 @@ struct case_list_query {
     int limit;
 };
 
-/* Lists visible cases, newest first. *items is an array (caller frees);
- * *more is set when another page exists. */
-int case_store_list(struct db_conn *conn, const struct case_list_query *q, json_t **items,
-                    int *more, struct app_error *err);
+/* Lists visible cases, newest first, and writes one case.list audit row
+ * per case returned, in the same statement. Caller frees page->items_json. */
+int case_store_list_audited(struct db_conn *conn, const struct case_list_query *q,
+                            const char *request_id, struct case_page *page, struct app_error *err);
 
 /* Moves a case to to_status (caller has locked it and checked the move is
  * allowed), bumping version, stamping submitted_at/closed_at and writing

@@ -313,40 +313,72 @@ static int record_change(struct http_ctx *ctx, const char *action, const char *e
 
 /* ---------- handlers ---------- */
 
+static void set_etag_version(struct http_ctx *ctx, int version)
+{
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%d\"", version);
+    http_set_header(ctx, "ETag", etag);
+}
+
 static int create_case(struct http_ctx *ctx)
 {
-    json_t *out = NULL;
+    struct case_text out = {0};
     const char *patient_sub;
-    const char *id;
 
     if (validate_case(ctx, ctx->body, 0) != 0)
         return -1;
     patient_sub =
         ctx->who.role == ROLE_PATIENT ? ctx->who.sub : vget_str(ctx->body, "patient_subject");
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
+    if (!http_db(ctx) || case_store_insert(ctx->db, &ctx->who, patient_sub, ctx->body,
+                                           ctx->request_id, &out, &ctx->err) != 0)
         return -1;
-    if (case_store_insert(ctx->db, &ctx->who, patient_sub, ctx->body, &out, &ctx->err) != 0)
-        return -1;
-    id = json_string_value(json_object_get(out, "id"));
-    if (record_change(ctx, "case.create", "case.created", id) != 0) {
-        json_decref(out);
-        return -1;
-    }
-    set_location(ctx, id);
-    set_etag(ctx, out);
-    return http_reply_json(ctx, 201, out);
+    ctx->audited = 1;
+    set_location(ctx, out.id);
+    set_etag_version(ctx, out.version);
+    http_reply_json_text(ctx, 201, out.json, strlen(out.json));
+    free(out.json);
+    return 0;
 }
 
 static int get_case(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "case");
-    json_t *out = NULL;
+    struct case_text out = {0};
     if (!id || !http_db(ctx) ||
         case_store_read_audited(ctx->db, &ctx->who, id, ctx->request_id, &out, &ctx->err) != 0)
         return -1;
     ctx->audited = 1;
-    set_etag(ctx, out);
-    return http_reply_json(ctx, 200, out);
+    set_etag_version(ctx, out.version);
+    http_reply_json_text(ctx, 200, out.json, strlen(out.json));
+    free(out.json);
+    return 0;
+}
+
+/* {"items":[...],"next_cursor":...} around the page's JSON text. */
+static int reply_page(struct http_ctx *ctx, struct case_page *page)
+{
+    char *next = NULL, *body;
+    size_t len;
+    int n;
+    if (page->more && page->count > 0 &&
+        !(next = http_cursor_encode(page->last_key, page->last_id))) {
+        free(page->items_json);
+        return app_error_internal(&ctx->err);
+    }
+    len = strlen(page->items_json) + (next ? strlen(next) : 0) + 64;
+    body = malloc(len);
+    n = body ? snprintf(body, len, "{\"items\":%s,\"next_cursor\":%s%s%s}", page->items_json,
+                        next ? "\"" : "", next ? next : "null", next ? "\"" : "")
+             : -1;
+    free(page->items_json);
+    free(next);
+    if (n < 0 || (size_t)n >= len) {
+        free(body);
+        return app_error_internal(&ctx->err);
+    }
+    http_reply_json_text(ctx, 200, body, (size_t)n);
+    free(body);
+    return 0;
 }
 
 static int list_cases(struct http_ctx *ctx)
@@ -354,9 +386,7 @@ static int list_cases(struct http_ctx *ctx)
     struct case_list_query q;
     const char *cursor = http_query(ctx, "cursor");
     char key[64], cid[64];
-    json_t *items = NULL, *ids, *item, *out;
-    int more = 0;
-    size_t i;
+    struct case_page page;
 
     memset(&q, 0, sizeof q);
     q.who = &ctx->who;
@@ -391,37 +421,12 @@ static int list_cases(struct http_ctx *ctx)
             return -1;
         }
     }
-    if (case_store_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
+    /* One audit row per case shown (a list discloses each of them), written
+     * by the listing statement itself. */
+    if (case_store_list_audited(ctx->db, &q, ctx->request_id, &page, &ctx->err) != 0)
         return -1;
-
-    /* One audit row per case shown: a list discloses each of them. */
-    ids = json_array();
-    json_array_foreach(items, i, item) json_array_append(ids, json_object_get(item, "id"));
-    out = json_object();
-    if (more && json_array_size(items) > 0) {
-        json_t *last = json_array_get(items, json_array_size(items) - 1);
-        char *next = http_cursor_encode(json_string_value(json_object_get(last, "_cursor_key")),
-                                        json_string_value(json_object_get(last, "id")));
-        json_object_set_new(out, "next_cursor", json_string(next));
-        free(next);
-    } else {
-        json_object_set_new(out, "next_cursor", json_null());
-    }
-    json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
-    json_object_set_new(out, "items", items);
-    for (i = 0; i < json_array_size(ids); i++) {
-        const char *cid_i = json_string_value(json_array_get(ids, i));
-        struct audit_entry e = {&ctx->who, ctx->request_id, "case.list", "case",
-                                cid_i,     cid_i,           "success",   200};
-        if (audit_record(ctx->db, &e, &ctx->err) != 0) {
-            json_decref(ids);
-            json_decref(out);
-            return -1;
-        }
-    }
     ctx->audited = 1;
-    json_decref(ids);
-    return http_reply_json(ctx, 200, out);
+    return reply_page(ctx, &page);
 }
 
 static int patch_case(struct http_ctx *ctx)

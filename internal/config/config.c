@@ -78,7 +78,14 @@ int config_load(struct config *cfg, char *errbuf, size_t errlen)
                     "DATABASE_URL");
     cfg->database_url = strdup(v);
 
-    if (env_int("DB_POOL_SIZE", 8, 1, 256, &n, errbuf, errlen))
+    /* Measured on 2 cores with PostgreSQL on the same machine (bench/README.md):
+     * a request holds its HTTP thread while PostgreSQL flushes the audit
+     * row's commit, so throughput comes from commits in flight (group
+     * commit). 16 connections beat 8 (idle disk between flushes) and 32
+     * (context switches). HTTP threads outnumber connections so that a
+     * thread blocked on the database does not hold up the other keep-alive
+     * connections it serves; 64 beat 16 and 32 at 16, 64 and 512 clients. */
+    if (env_int("DB_POOL_SIZE", 16, 1, 256, &n, errbuf, errlen))
         return -1;
     cfg->db_pool_size = (int)n;
 
@@ -140,7 +147,7 @@ int config_load(struct config *cfg, char *errbuf, size_t errlen)
     if (env_int("MAX_DOCUMENTS_PER_CASE", 100, 1, 10000, &n, errbuf, errlen))
         return -1;
     cfg->max_documents_per_case = (int)n;
-    if (env_int("HTTP_THREADS", 8, 1, 256, &n, errbuf, errlen))
+    if (env_int("HTTP_THREADS", 64, 1, 256, &n, errbuf, errlen))
         return -1;
     cfg->threads = (int)n;
     if (env_int("MAX_CONNECTIONS", 1024, 16, 65536, &n, errbuf, errlen))

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,19 @@
 static const struct db_statement *registry[DB_MAX_STATEMENT_LISTS];
 static int registry_count;
 
+/* Borrowing is lock-free on the hot path: a slot is taken by a
+ * compare-and-swap of its in_use flag, starting from the slot this thread
+ * used last (so a worker thread tends to keep "its" connection warm and
+ * threads do not collide on one cache line). The mutex and condition
+ * variable are touched only when every slot is busy (waiters) or while
+ * reconnecting. broken and tx_depth belong to whoever holds in_use. */
 struct db_conn {
     struct db_pool *pool;
     PGconn *pg;
     int broken; /* the server or link failed; reconnect before reuse */
     int tx_depth;
-    int in_use;
+    atomic_int in_use;
+    int index;
 };
 
 struct db_pool {
@@ -29,11 +37,14 @@ struct db_pool {
     struct db_conn *conns;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    atomic_int waiters; /* threads blocked in db_acquire; guarded by mu when waiting */
     int size;
     /* While the database is unreachable, fail fast instead of making every
      * request wait for a connect timeout. Guarded by mu. */
     struct timespec down_until;
 };
+
+static __thread int slot_hint;
 
 int db_register(const struct db_statement *list)
 {
@@ -41,6 +52,15 @@ int db_register(const struct db_statement *list)
         return -1;
     registry[registry_count++] = list;
     return 0;
+}
+
+void db_registry_each(void (*fn)(const struct db_statement *s, void *arg), void *arg)
+{
+    int i;
+    const struct db_statement *s;
+    for (i = 0; i < registry_count; i++)
+        for (s = registry[i]; s->name; s++)
+            fn(s, arg);
 }
 
 static int prepare_all(PGconn *pg)
@@ -84,6 +104,14 @@ static PGconn *connect_one(struct db_pool *pool)
     return pg;
 }
 
+static void *connect_slot(void *arg)
+{
+    struct db_conn *c = arg;
+    c->pg = connect_one(c->pool);
+    c->broken = c->pg == NULL;
+    return NULL;
+}
+
 struct db_pool *db_pool_open(const struct db_pool_options *opts)
 {
     struct db_pool *pool = calloc(1, sizeof *pool);
@@ -107,15 +135,30 @@ struct db_pool *db_pool_open(const struct db_pool_options *opts)
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->cv, NULL);
     for (i = 0; i < pool->size; i++) {
-        pool->conns[i].pool = pool;
-        pool->conns[i].pg = connect_one(pool);
-        pool->conns[i].broken = pool->conns[i].pg == NULL;
-        if (!pool->conns[i].pg)
-            break; /* the rest reconnect lazily; no point waiting on each */
+        pool->conns[i].index = i;
+        atomic_init(&pool->conns[i].in_use, 0);
     }
-    for (; i < pool->size; i++) {
+    for (i = 0; i < pool->size; i++) {
         pool->conns[i].pool = pool;
         pool->conns[i].broken = 1;
+    }
+    /* The first connection tells whether the database is there at all; the
+     * others then connect in parallel (each costs a TCP and SCRAM handshake
+     * and one prepare per statement: in series they made start-up grow with
+     * the pool). A database that is down leaves every slot to reconnect
+     * lazily. */
+    pool->conns[0].pg = connect_one(pool);
+    pool->conns[0].broken = pool->conns[0].pg == NULL;
+    if (pool->conns[0].pg && pool->size > 1) {
+        pthread_t *threads = calloc((size_t)pool->size, sizeof *threads);
+        int *started = calloc((size_t)pool->size, sizeof *started);
+        for (i = 1; threads && started && i < pool->size; i++)
+            started[i] = pthread_create(&threads[i], NULL, connect_slot, &pool->conns[i]) == 0;
+        for (i = 1; threads && started && i < pool->size; i++)
+            if (started[i])
+                pthread_join(threads[i], NULL);
+        free(threads);
+        free(started);
     }
     return pool;
 }
@@ -164,55 +207,79 @@ static int idle_connection_alive(PGconn *pg)
     return PQstatus(pg) == CONNECTION_OK;
 }
 
+/* Takes a free slot (healthy ones only unless any_state) or returns NULL. */
+static struct db_conn *try_take(struct db_pool *pool, int any_state)
+{
+    int i, n = pool->size, start = slot_hint < n ? slot_hint : 0;
+    for (i = 0; i < n; i++) {
+        struct db_conn *c = &pool->conns[(start + i) % n];
+        int expected = 0;
+        if (atomic_load_explicit(&c->in_use, memory_order_relaxed) != 0 ||
+            !atomic_compare_exchange_strong(&c->in_use, &expected, 1))
+            continue;
+        if (c->broken && !any_state) {
+            atomic_store(&c->in_use, 0);
+            continue;
+        }
+        slot_hint = c->index;
+        return c;
+    }
+    return NULL;
+}
+
+static void give_back(struct db_conn *c)
+{
+    struct db_pool *pool = c->pool;
+    atomic_store(&c->in_use, 0);
+    /* seq_cst: a waiter either sees this slot free when it retries, or is
+     * counted here and gets the signal. */
+    if (atomic_load(&pool->waiters) > 0) {
+        pthread_mutex_lock(&pool->mu);
+        pthread_cond_signal(&pool->cv);
+        pthread_mutex_unlock(&pool->mu);
+    }
+}
+
 struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
 {
     struct timespec deadline, now;
-    struct db_conn *c = NULL;
-    int i, rc = 0;
+    struct db_conn *c;
+    int rc = 0;
 
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += pool->opts.acquire_timeout_ms / 1000;
-    deadline.tv_nsec += (long)(pool->opts.acquire_timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-
-    pthread_mutex_lock(&pool->mu);
-    for (;;) {
-        /* Prefer a healthy idle connection over one that needs reconnecting. */
-        for (i = 0; i < pool->size; i++)
-            if (!pool->conns[i].in_use && !pool->conns[i].broken) {
-                c = &pool->conns[i];
-                break;
-            }
-        if (!c)
-            for (i = 0; i < pool->size; i++)
-                if (!pool->conns[i].in_use) {
-                    c = &pool->conns[i];
-                    break;
-                }
-        if (c || rc != 0)
-            break;
-        rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
-    }
+    c = try_take(pool, 0);
+    if (!c)
+        c = try_take(pool, 1);
     if (!c) {
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += pool->opts.acquire_timeout_ms / 1000;
+        deadline.tv_nsec += (long)(pool->opts.acquire_timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&pool->mu);
+        atomic_fetch_add(&pool->waiters, 1);
+        while (!(c = try_take(pool, 0)) && !(c = try_take(pool, 1)) && rc == 0)
+            rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
+        atomic_fetch_sub(&pool->waiters, 1);
         pthread_mutex_unlock(&pool->mu);
-        app_error_unavailable(err, "All database connections are busy; retry shortly.");
-        return NULL;
-    }
-    if (c->broken) {
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (ts_before(&now, &pool->down_until)) {
-            pthread_mutex_unlock(&pool->mu);
-            app_error_unavailable(err, "The database is unavailable; retry shortly.");
+        if (!c) {
+            app_error_unavailable(err, "All database connections are busy; retry shortly.");
             return NULL;
         }
     }
-    c->in_use = 1;
-    pthread_mutex_unlock(&pool->mu);
 
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK || !idle_connection_alive(c->pg)) {
+        int down;
+        pthread_mutex_lock(&pool->mu);
+        clock_gettime(CLOCK_REALTIME, &now);
+        down = ts_before(&now, &pool->down_until);
+        pthread_mutex_unlock(&pool->mu);
+        if (down) {
+            give_back(c);
+            app_error_unavailable(err, "The database is unavailable; retry shortly.");
+            return NULL;
+        }
         if (c->pg)
             PQfinish(c->pg);
         c->pg = connect_one(pool);
@@ -221,10 +288,9 @@ struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
             pthread_mutex_lock(&pool->mu);
             clock_gettime(CLOCK_REALTIME, &pool->down_until);
             pool->down_until.tv_sec += 1;
-            c->broken = 1;
-            c->in_use = 0;
-            pthread_cond_signal(&pool->cv);
             pthread_mutex_unlock(&pool->mu);
+            c->broken = 1;
+            give_back(c);
             app_error_unavailable(err, "The database is unavailable; retry shortly.");
             return NULL;
         }
@@ -236,16 +302,11 @@ struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
 
 void db_release(struct db_conn *c)
 {
-    struct db_pool *pool;
     if (!c)
         return;
-    pool = c->pool;
     if (c->tx_depth > 0 && !c->broken)
         db_rollback(c);
-    pthread_mutex_lock(&pool->mu);
-    c->in_use = 0;
-    pthread_cond_signal(&pool->cv);
-    pthread_mutex_unlock(&pool->mu);
+    give_back(c);
 }
 
 void db_map_error(const PGresult *res, struct db_conn *conn, struct app_error *err)

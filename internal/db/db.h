@@ -26,6 +26,11 @@ struct db_statement {
  * db_pool_open. Returns -1 if the registry is full. */
 int db_register(const struct db_statement *list);
 
+/* Calls fn for every registered statement, in registration order (used by
+ * `cso-server --statements`, which the benchmark reads so that its
+ * PostgreSQL-only limit runs exactly the SQL the endpoints run). */
+void db_registry_each(void (*fn)(const struct db_statement *s, void *arg), void *arg);
+
 struct db_pool_options {
     const char *url;
     int size;

@@ -122,6 +122,10 @@ const char *http_header(const struct http_ctx *ctx, const char *name);
 /* Replies with a JSON body; takes ownership of body (may be NULL for an
  * empty body). Always returns 0. */
 int http_reply_json(struct http_ctx *ctx, int status, json_t *body);
+/* Replies with a JSON document that is already text (copied), e.g. one
+ * PostgreSQL rendered: no parse and re-render on the hot paths. The caller
+ * vouches that json is one valid JSON value. Returns 0. */
+int http_reply_json_text(struct http_ctx *ctx, int status, const char *json, size_t len);
 /* Replies with raw bytes (copied) and a content type. Returns 0. */
 int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type, const void *bytes,
                      size_t len);
