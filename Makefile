@@ -146,6 +146,16 @@ bench:
 	@if [ -x bench/run.sh ]; then scripts/deps.sh && $(MAKE) build && bench/run.sh; \
 	  else echo "bench: no benchmark in this tree yet (bench/run.sh)"; exit 1; fi
 
+# libFuzzer targets (tests/fuzz): each runs FUZZ_SECONDS (default 60) from its
+# seed corpus; `make test` replays the corpora without mutation.
+fuzz: deps
+	@scripts/fuzz.sh run
+
+# The fuzz build (tests/fuzz/fuzz.mk) compiles and links as the server does.
+fuzz-flags:
+	@echo '$(PKG_CFLAGS)'
+	@echo '$(PKG_LIBS)'
+
 # Start-up, then the mixed scenario at 512 connections for 5 minutes: RSS at
 # start and end (bench/README.md).
 soak:

@@ -55,3 +55,21 @@ const struct http_route *const *routes_all(void)
     }
     return tables;
 }
+
+const struct vschema *const *routes_schemas(void)
+{
+    static const struct vschema *lists[32];
+    int n = 0;
+    if (!lists[0]) {
+        lists[n++] = cases_schemas();
+        lists[n++] = records_schemas();
+        lists[n++] = assignments_schemas();
+        lists[n++] = opinions_schemas();
+        lists[n++] = coverage_payer_schemas();
+        lists[n++] = coverage_check_schemas();
+        lists[n++] = webhooks_schemas();
+        lists[n++] = directory_schemas();
+        lists[n] = NULL;
+    }
+    return lists;
+}

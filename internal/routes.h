@@ -4,6 +4,7 @@
 #define CSO_ROUTES_H
 
 #include "http/http.h"
+#include "validate/validate.h"
 
 /* Registers every module's prepared statements with the db module. */
 void routes_store_init(void);
@@ -14,5 +15,10 @@ void routes_stop(void);
 
 /* NULL-terminated array of route tables. */
 const struct http_route *const *routes_all(void);
+
+/* NULL-terminated array of every module's request-body schema list (see
+ * struct vschema). A module with JSON bodies adds its list here, next to
+ * its route table, so the body fuzzer checks it too. */
+const struct vschema *const *routes_schemas(void);
 
 #endif

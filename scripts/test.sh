@@ -99,6 +99,11 @@ if [ $rc -ne 0 ] && grep -qE '^[0-9]+ passed, 0 failed' "$TMP/unit.out"; then
   failed=$((failed + 1))
 fi
 
+echo "== fuzz targets over their corpora (libFuzzer, no mutation)"
+scripts/fuzz.sh regress >"$TMP/fuzz.out" 2>&1
+sed '$d' "$TMP/fuzz.out" | grep -vE '^ok ' || true
+tally "$TMP/fuzz.out"
+
 echo "== integration tests (real server, real PostgreSQL)"
 /usr/bin/python3 tests/run.py "$@" >"$TMP/integration.out" 2>&1 &
 runner=$!

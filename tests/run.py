@@ -15,9 +15,15 @@ from lib import harness  # noqa: E402
 def main():
     filters = sys.argv[1:]
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(os.listdir(here)):
-        if name.startswith("test_") and name.endswith(".py"):
-            importlib.import_module(name[:-3])
+    # tests/test_*.py, then the security and fault suites (issue 8) as
+    # packages: security.test_x, faults.test_y.
+    for package in ("", "security", "faults"):
+        folder = os.path.join(here, package)
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            if name.startswith("test_") and name.endswith(".py"):
+                importlib.import_module((package + "." if package else "") + name[:-3])
     server = harness.Server().start()
     harness.shared_server = server
     passed = failed = 0
@@ -30,6 +36,8 @@ def main():
             fn()
             passed += 1
             print(f"ok {full} ({time.time() - t0:.2f}s)", flush=True)
+        except harness.Skip as why:
+            print(f"skip {full}: {why}", flush=True)
         except Exception:  # noqa: BLE001 - report every failure the same way
             failed += 1
             print(f"FAIL {full}\n" + traceback.format_exc(), flush=True)

@@ -376,8 +376,10 @@ def slow_payer_answers_payer_unavailable_within_its_timeout():
     elapsed = time.monotonic() - t0
     c = expect(r, 201).json
     assert c["outcome"] == "payer_unavailable", c
-    assert 0.9 <= elapsed < 2.0, f"took {elapsed:.2f}s; the slow adapter's time-out is 1 s"
-    assert 900 <= c["duration_ms"] < 2000, c["duration_ms"]
+    # It gives up at its 1 s time-out, well before the slow payer (3 s) would answer; the
+    # upper bound leaves room for a loaded machine without letting the request wait it out.
+    assert 0.9 <= elapsed < 2.9, f"took {elapsed:.2f}s; the slow adapter's time-out is 1 s"
+    assert 900 <= c["duration_ms"] < 2900, c["duration_ms"]
     assert c["benefits"] is None and c["plan_name"] is None
     assert any("did not answer" in m for m in c["messages"]), c["messages"]
     row = sql(f"SELECT outcome, adapter FROM coverage_checks WHERE id = '{c['id']}'")
@@ -393,7 +395,7 @@ def failing_payer_answers_payer_unavailable_at_once():
     elapsed = time.monotonic() - t0
     c = expect(r, 201).json
     assert c["outcome"] == "payer_unavailable", c
-    assert elapsed < 0.8, elapsed
+    assert elapsed < 0.9, elapsed  # did not wait for a time-out (the shortest is 1 s)
     assert c["raw"] == {"adapter": "failing",
                         "simulated": "connection refused by the payer's eligibility service"}, c
     assert stored_checks(case_id) == 1
@@ -592,14 +594,15 @@ def slow_payer_holds_no_connection_and_shutdown_waits_for_it():
         th = threading.Thread(target=slow)
         th.start()
         time.sleep(0.2)  # the slow inquiry is now waiting on its payer
-        t0 = time.monotonic()
         expect(srv.api.get("/v1/payers?limit=1", token("patient")), 200)
         fast = expect(srv.api.post(checks_url(case_id), token("patient", sub=sub),
                                    {"payer_id": payer_id("Blue Summit Health"),
                                     "member_id": PPO_ACTIVE}), 201).json
         assert fast["outcome"] == "active"
-        # a held connection would make these wait until the slow payer's time-out (>= 0.8 s)
-        assert time.monotonic() - t0 < 0.5, "requests waited for the slow payer's connection"
+        # A held connection would make these wait until the slow inquiry gave up on its
+        # payer and answered; so they must be done while it is still unanswered. (An
+        # ordering, not a stopwatch: a loaded machine slows both sides alike.)
+        assert "r" not in result, "requests waited for the slow payer's connection"
         th.join(5)
         assert expect(result["r"], 201).json["outcome"] == "payer_unavailable"
         # stop while the abandoned slow inquiry is still sleeping in the background

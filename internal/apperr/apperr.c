@@ -34,8 +34,15 @@ void app_error_field(struct app_error *e, const char *field, const char *fmt, ..
     if (!e->fields)
         e->fields = json_array();
     /* Cap the list so a hostile body cannot make the error itself huge. */
-    if (json_array_size(e->fields) < 50)
-        json_array_append_new(e->fields, json_pack("{s:s,s:s}", "field", field, "message", msg));
+    if (json_array_size(e->fields) < 50) {
+        json_t *item = json_pack("{s:s,s:s}", "field", field ? field : "", "message", msg);
+        /* A field name taken from the request (an unknown key, a query
+         * parameter) that is not valid UTF-8 cannot go into JSON; report the
+         * problem under a placeholder rather than lose it. */
+        if (!item)
+            item = json_pack("{s:s,s:s}", "field", "(not valid UTF-8)", "message", msg);
+        json_array_append_new(e->fields, item);
+    }
 }
 
 void app_error_extra(struct app_error *e, const char *key, json_t *value)

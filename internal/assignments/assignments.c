@@ -445,6 +445,19 @@ static const struct http_route routes[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
+/* Request-body schemas, for the body fuzzer (internal/routes.c). */
+static const struct vschema schemas[] = {
+    {"assignments.create", create_fields, 0, NULL},
+    {"assignments.decline", decline_fields, 0, NULL},
+    {"assignments.consultation", consultation_fields, 0, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *assignments_schemas(void)
+{
+    return schemas;
+}
+
 void assignments_store_init(void)
 {
     assignment_store_init();

@@ -10,8 +10,13 @@
 #define CSO_ASSIGNMENTS_H
 
 #include "../http/http.h"
+#include "../validate/validate.h"
 
 void assignments_store_init(void);
 const struct http_route *assignments_routes(void);
+
+/* The request-body schemas of this module's routes (static; for the
+ * body fuzzer, collected by routes_schemas() in internal/routes.c). */
+const struct vschema *assignments_schemas(void);
 
 #endif

@@ -21,6 +21,8 @@
 #define AUTH_CACHE_WAYS 4 /* 8192 tokens; a set is one stripe's unit */
 #define AUTH_CACHE_STRIPES 64
 #define AUTH_CACHE_TTL 300
+/* 9999-12-31T23:59:59Z: the latest exp or nbf taken seriously. */
+#define AUTH_MAX_TIMESTAMP 253402300799.0
 
 /* Set-associative: a token competes only with the three others of its set
  * and the least recently used one leaves. (A direct-mapped table of the
@@ -217,7 +219,8 @@ static json_t *decode_segment(const char *seg, size_t len)
 
 static int header_ok(const struct auth_verifier *v, json_t *hdr, char *reason, size_t rlen)
 {
-    static const char *const forbidden[] = {"jku", "jwk", "x5u", "x5c", "x5t", "crit", NULL};
+    static const char *const forbidden[] = {"jku", "jwk",      "x5u",  "x5c",
+                                            "x5t", "x5t#S256", "crit", NULL};
     json_t *alg = json_object_get(hdr, "alg"), *typ = json_object_get(hdr, "typ"),
            *kid = json_object_get(hdr, "kid");
     int i;
@@ -251,9 +254,14 @@ static int claims_ok(const struct auth_verifier *v, json_t *claims, long now, st
 
     if (!json_is_number(exp))
         return fail(reason, rlen, "exp missing");
+    /* exp becomes a long below; a value past year 9999 (1e300, say) would
+     * overflow that conversion, which is undefined behaviour. */
+    if (json_number_value(exp) < 0 || json_number_value(exp) > AUTH_MAX_TIMESTAMP)
+        return fail(reason, rlen, "exp out of range");
     if ((double)now > json_number_value(exp) + AUTH_LEEWAY_SECONDS)
         return fail(reason, rlen, "token expired");
-    if (nbf && !json_is_number(nbf))
+    if (nbf && (!json_is_number(nbf) || json_number_value(nbf) < 0 ||
+                json_number_value(nbf) > AUTH_MAX_TIMESTAMP))
         return fail(reason, rlen, "nbf malformed");
     if (nbf && (double)now + AUTH_LEEWAY_SECONDS < json_number_value(nbf))
         return fail(reason, rlen, "token not yet valid");

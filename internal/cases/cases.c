@@ -624,6 +624,20 @@ static const struct http_route routes[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
+static const struct vschema schemas[] = {
+    {"cases.create.patient", patient_case_fields, 0, check_case_rules},
+    {"cases.create.staff", staff_case_fields, 0, check_case_rules},
+    {"cases.patch.patient", patient_case_fields, 1, NULL},
+    {"cases.patch.staff", staff_case_fields, 1, NULL},
+    {"cases.transition", transition_fields, 0, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *cases_schemas(void)
+{
+    return schemas;
+}
+
 void cases_store_init(void)
 {
     case_store_init();

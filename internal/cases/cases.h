@@ -10,8 +10,11 @@
 #define CSO_CASES_H
 
 #include "../http/http.h"
+#include "../validate/validate.h"
 
 void cases_store_init(void);
 const struct http_route *cases_routes(void);
+/* The request-body schemas of the cases routes (static; for the fuzzer). */
+const struct vschema *cases_schemas(void);
 
 #endif

@@ -385,3 +385,14 @@ int coverage_checks_get(struct http_ctx *ctx)
     PQclear(res);
     return http_reply_json(ctx, 200, body);
 }
+
+/* Request-body schemas, for the body fuzzer (internal/routes.c). */
+static const struct vschema schemas[] = {
+    {"coverage.check.create", check_fields, 0, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *coverage_check_schemas(void)
+{
+    return schemas;
+}

@@ -9,6 +9,7 @@
 #define CSO_COVERAGE_H
 
 #include "../http/http.h"
+#include "../validate/validate.h"
 
 /* Registers the module's prepared statements. */
 void coverage_store_init(void);
@@ -20,5 +21,10 @@ const struct http_route *coverage_routes(void);
  * background; call after the HTTP server stopped and before the pool
  * closes. */
 void coverage_stop(int wait_ms);
+
+/* The request-body schemas of this module's routes (static; for the
+ * body fuzzer, collected by routes_schemas() in internal/routes.c). */
+const struct vschema *coverage_check_schemas(void);
+const struct vschema *coverage_payer_schemas(void);
 
 #endif

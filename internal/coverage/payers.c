@@ -274,3 +274,15 @@ int payers_retire(struct http_ctx *ctx)
     PQclear(res);
     return http_reply_json(ctx, 200, body);
 }
+
+/* Request-body schemas, for the body fuzzer (internal/routes.c). */
+static const struct vschema schemas[] = {
+    {"coverage.payer.create", payer_fields, 0, NULL},
+    {"coverage.payer.patch", payer_fields, 1, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *coverage_payer_schemas(void)
+{
+    return schemas;
+}

@@ -329,6 +329,20 @@ static const struct http_route routes[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
+/* Request-body schemas, for the body fuzzer (internal/routes.c). */
+static const struct vschema schemas[] = {
+    {"directory.institution.create", institution_fields, 0, NULL},
+    {"directory.institution.patch", institution_fields, 1, NULL},
+    {"directory.specialist.create", specialist_fields, 0, NULL},
+    {"directory.specialist.patch", specialist_fields, 1, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *directory_schemas(void)
+{
+    return schemas;
+}
+
 const struct http_route *directory_routes(void)
 {
     return routes;

@@ -14,8 +14,13 @@
 #define CSO_DIRECTORY_H
 
 #include "../http/http.h"
+#include "../validate/validate.h"
 
 void directory_init(void);
 const struct http_route *directory_routes(void);
+
+/* The request-body schemas of this module's routes (static; for the
+ * body fuzzer, collected by routes_schemas() in internal/routes.c). */
+const struct vschema *directory_schemas(void);
 
 #endif

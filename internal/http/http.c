@@ -330,16 +330,21 @@ static int key_allowed(const char *allowed, const char *key)
 /* Parses the raw query string ourselves: ulfius merges route and query
  * parameters into one map, which hides repeats and lets ?id= shadow a path
  * id. Unknown and repeated keys are refused. */
-static int parse_query(struct http_ctx *ctx)
+int http_query_parse(const char *url, const char *allowed, json_t **out, struct app_error *err)
 {
-    const char *url = ctx->req->http_url, *q = url ? strchr(url, '?') : NULL, *p;
-    /* Most requests carry no query string: no object for them
-     * (http_query treats a NULL ctx->query as "no parameters"). */
-    if (!q || !q[1])
+    const char *q = url ? strchr(url, '?') : NULL, *p;
+    json_t *query = json_object();
+    *out = NULL;
+    if (!query)
+        return app_error_internal(err);
+    if (!q || !q[1]) {
+        *out = query;
         return 0;
-    ctx->query = json_object();
-    if (strlen(q) > 4096)
-        return app_error_bad_request(&ctx->err, "The query string is too long.");
+    }
+    if (strlen(q) > HTTP_MAX_QUERY_BYTES) {
+        json_decref(query);
+        return app_error_bad_request(err, "The query string is too long.");
+    }
     p = q + 1;
     while (*p) {
         const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p), *eq;
@@ -351,41 +356,49 @@ static int parse_query(struct http_ctx *ctx)
         eq = memchr(p, '=', (size_t)(end - p));
         key = url_decode(p, (size_t)((eq ? eq : end) - p));
         val = eq ? url_decode(eq + 1, (size_t)(end - eq - 1)) : strdup("");
-        if (!key || !val || !text_is_clean(val) || strchr(val, '\n')) {
+        /* Decoded bytes did not pass through the JSON parser: check UTF-8
+         * here, or json_string() would refuse the value and the parameter
+         * would silently vanish (an ignored filter). */
+        if (!key || !utf8_is_valid(key, strlen(key)) || !text_is_clean(key)) {
             free(key);
             free(val);
-            return app_error_bad_request(&ctx->err, "The query string is not well formed.");
+            json_decref(query);
+            return app_error_bad_request(err, "The query string is not well formed.");
+        }
+        if (!val || !utf8_is_valid(val, strlen(val)) || !text_is_clean(val) || strchr(val, '\n')) {
+            app_error_field(err, key,
+                            "is not well formed (bad percent-encoding, not UTF-8, or control "
+                            "characters)");
+            free(key);
+            free(val);
+            json_decref(query);
+            return -1;
         }
         if (!strcmp(key, "access_token")) {
             free(key);
             free(val);
-            app_error_set(&ctx->err, 401, "unauthorized", "Unauthorized",
+            json_decref(query);
+            app_error_set(err, 401, "unauthorized", "Unauthorized",
                           "Tokens are accepted only in the Authorization header.");
             return -1;
         }
-        if (!key_allowed(ctx->route ? ctx->route->query : NULL, key)) {
-            app_error_field(&ctx->err, key, "is not a query parameter of this operation");
-            free(key);
-            free(val);
-            return -1;
-        }
-        if (json_object_get(ctx->query, key)) {
-            app_error_field(&ctx->err, key, "must not be repeated");
-            free(key);
-            free(val);
-            return -1;
-        }
-        if (!*val) {
-            app_error_field(&ctx->err, key, "must not be empty");
-            free(key);
-            free(val);
-            return -1;
-        }
-        json_object_set_new(ctx->query, key, json_string(val));
+        if (!key_allowed(allowed, key))
+            app_error_field(err, key, "is not a query parameter of this operation");
+        else if (json_object_get(query, key))
+            app_error_field(err, key, "must not be repeated");
+        else if (!*val)
+            app_error_field(err, key, "must not be empty");
+        else if (json_object_set_new(query, key, json_string(val)) != 0)
+            app_error_internal(err);
         free(key);
         free(val);
+        if (err->status) {
+            json_decref(query);
+            return -1;
+        }
         p = amp ? amp + 1 : end;
     }
+    *out = query;
     return 0;
 }
 
@@ -459,6 +472,78 @@ static int content_type_is_json(const char *ct)
     return 0;
 }
 
+/* One pass over the raw bytes before jansson sees them: a 1 MiB body of
+ * "[[[[..." or "1,1,1,..." is small on the wire but jansson would build a
+ * value per element (some 40 bytes each, so 20 MB for one request) or
+ * recurse 2048 deep before failing. Counting brackets and commas outside
+ * strings bounds both; malformed JSON is left for jansson to report. */
+static int json_shape_ok(const char *buf, size_t len, struct app_error *err)
+{
+    size_t i, depth = 0, values = 1;
+    int in_string = 0;
+    for (i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_string = 1;
+            break;
+        case '[':
+        case '{':
+            if (++depth > HTTP_JSON_MAX_DEPTH) {
+                app_error_set(err, 400, "json-too-complex", "JSON too complex",
+                              "The body nests deeper than %d levels.", HTTP_JSON_MAX_DEPTH);
+                return -1;
+            }
+            values++;
+            break;
+        case ']':
+        case '}':
+            if (depth > 0)
+                depth--;
+            break;
+        case ',':
+            values++;
+            break;
+        default:
+            break;
+        }
+        if (values > HTTP_JSON_MAX_VALUES) {
+            app_error_set(err, 400, "json-too-complex", "JSON too complex",
+                          "The body has more than %d values.", HTTP_JSON_MAX_VALUES);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+json_t *http_json_body_parse(const void *buf, size_t len, struct app_error *err)
+{
+    json_error_t jerr;
+    json_t *body;
+    if (json_shape_ok(buf, len, err) != 0)
+        return NULL;
+    body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!body) {
+        app_error_set(err, 400, "malformed-json", "Malformed JSON",
+                      "The body is not valid JSON (or repeats a key) near line %d, column %d.",
+                      jerr.line, jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        app_error_bad_request(err, "The body must be a JSON object.");
+        return NULL;
+    }
+    return body;
+}
+
 static int check_body(struct http_ctx *ctx)
 {
     const struct http_route *r = ctx->route;
@@ -466,7 +551,6 @@ static int check_body(struct http_ctx *ctx)
     size_t limit = r->body == HTTP_BODY_BINARY ? cfg->max_document_bytes : cfg->max_body_bytes;
     const char *cl = http_header(ctx, "Content-Length");
     size_t len = ctx->req->binary_body_length;
-    json_error_t jerr;
 
     if ((cl && strtoull(cl, NULL, 10) > limit) || len > limit) {
         app_error_set(&ctx->err, 413, "payload-too-large", "Payload too large",
@@ -497,16 +581,8 @@ static int check_body(struct http_ctx *ctx)
                           "Send the body as application/json.");
             return -1;
         }
-        ctx->body = json_loadb(ctx->req->binary_body, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!ctx->body) {
-            app_error_set(&ctx->err, 400, "malformed-json", "Malformed JSON",
-                          "The body is not valid JSON (or repeats a key) near line %d, column %d.",
-                          jerr.line, jerr.column);
-            return -1;
-        }
-        if (!json_is_object(ctx->body))
-            return app_error_bad_request(&ctx->err, "The body must be a JSON object.");
-        return 0;
+        ctx->body = http_json_body_parse(ctx->req->binary_body, len, &ctx->err);
+        return ctx->body ? 0 : -1;
     }
     return 0;
 }
@@ -619,7 +695,8 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
         ctx.err.retry_after = 10;
         goto done;
     }
-    if (parse_query(&ctx) != 0 || check_body(&ctx) != 0)
+    if (http_query_parse(req->http_url, ctx.route->query, &ctx.query, &ctx.err) != 0 ||
+        check_body(&ctx) != 0)
         goto done;
     if (ctx.route->idempotent) {
         int rc = idempotency_begin(&ctx);
@@ -717,10 +794,15 @@ struct http_server *http_server_new(const struct app *app, const struct http_rou
     }
     /* ulfius truncates silently at max_post_body_size: allow one byte more
      * than the largest body any route takes, so an over-size body is seen as
-     * over-size (and refused with 413) while memory stays bounded. */
-    body_cap = app->cfg->max_document_bytes > app->cfg->max_body_bytes
-                   ? app->cfg->max_document_bytes
-                   : app->cfg->max_body_bytes;
+     * over-size (and refused with 413) while memory stays bounded. The cap is
+     * per server, not per route, and ulfius buffers a whole body before any
+     * handler runs: so the document limit applies only when some route takes
+     * documents, else every connection could hold 25 MiB. */
+    body_cap = app->cfg->max_body_bytes;
+    for (i = 0; tables[i]; i++)
+        for (r = tables[i]; r->method; r++)
+            if (r->body == HTTP_BODY_BINARY && app->cfg->max_document_bytes > body_cap)
+                body_cap = app->cfg->max_document_bytes;
     srv->instance.max_post_body_size = body_cap + 1;
     srv->instance.allowed_post_processor = U_POST_PROCESS_NONE;
     srv->instance.timeout = (unsigned)app->cfg->connection_timeout_s;

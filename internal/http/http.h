@@ -92,6 +92,25 @@ const char *http_path(const struct http_ctx *ctx, const char *name);
  * is lowercased in place and lives as long as ctx. */
 const char *http_path_uuid(struct http_ctx *ctx, const char *name, const char *what);
 
+/* Request-shape limits the dispatcher enforces before any handler runs. */
+#define HTTP_MAX_QUERY_BYTES 4096  /* the query string, '?' included */
+#define HTTP_JSON_MAX_DEPTH 32     /* nested arrays/objects in a JSON body */
+#define HTTP_JSON_MAX_VALUES 10000 /* values (elements, members) in a JSON body */
+
+/* Parses the query string of a raw request URL (after the first '?') into
+ * *out, a new object of decoded key -> value strings the caller owns.
+ * Refuses (400, or 401 for access_token) keys not in `allowed` (comma-
+ * separated; NULL = none), repeated or empty parameters, malformed escapes,
+ * NUL, control characters and bytes that are not UTF-8. Returns 0, or -1
+ * with err set and *out NULL. Pure: no request needed (fuzzed as is). */
+int http_query_parse(const char *url, const char *allowed, json_t **out, struct app_error *err);
+
+/* Parses a JSON request body as the dispatcher does: at most
+ * HTTP_JSON_MAX_DEPTH deep and HTTP_JSON_MAX_VALUES values (checked before
+ * parsing), duplicate keys refused, an object required. Returns a new
+ * reference, or NULL with err set to a 400. Pure (fuzzed as is). */
+json_t *http_json_body_parse(const void *buf, size_t len, struct app_error *err);
+
 /* Query parameter (already checked against route->query), or NULL. */
 const char *http_query(const struct http_ctx *ctx, const char *name);
 /* Parses limit in [1,max] with a default; on error sets ctx->err, returns -1. */

@@ -843,6 +843,20 @@ static const struct http_route routes[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
+/* Request-body schemas, for the body fuzzer (internal/routes.c). */
+static const struct vschema schemas[] = {
+    {"opinions.create", opinion_fields, 0, NULL},
+    {"opinions.patch", opinion_fields, 1, NULL},
+    {"opinions.amend", amendment_fields, 0, NULL},
+    {"opinions.third_opinion", third_opinion_fields, 0, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *opinions_schemas(void)
+{
+    return schemas;
+}
+
 void opinions_store_init(void)
 {
     opinion_store_init();

@@ -13,8 +13,13 @@
 #define CSO_OPINIONS_H
 
 #include "../http/http.h"
+#include "../validate/validate.h"
 
 void opinions_store_init(void);
 const struct http_route *opinions_routes(void);
+
+/* The request-body schemas of this module's routes (static; for the
+ * body fuzzer, collected by routes_schemas() in internal/routes.c). */
+const struct vschema *opinions_schemas(void);
 
 #endif

@@ -772,6 +772,20 @@ static const struct http_route routes[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
+/* Request-body schemas, for the body fuzzer (internal/routes.c). */
+static const struct vschema schemas[] = {
+    {"records.slides.create", slides_fields, 0, NULL},
+    {"records.slides.patch", slides_fields, 1, NULL},
+    {"records.upload_query", upload_query_fields, 0, NULL},
+    {"records.medications.create", medication_fields, 0, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *records_schemas(void)
+{
+    return schemas;
+}
+
 void records_store_init(void)
 {
     record_store_init();

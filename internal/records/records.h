@@ -12,8 +12,13 @@
 #define CSO_RECORDS_H
 
 #include "../http/http.h"
+#include "../validate/validate.h"
 
 void records_store_init(void);
 const struct http_route *records_routes(void);
+
+/* The request-body schemas of this module's routes (static; for the
+ * body fuzzer, collected by routes_schemas() in internal/routes.c). */
+const struct vschema *records_schemas(void);
 
 #endif

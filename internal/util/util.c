@@ -194,6 +194,62 @@ int text_is_clean(const char *s)
     return 1;
 }
 
+int utf8_is_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        size_t n, i;
+        unsigned cp;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return 0; /* continuation byte, C0/C1 overlong lead, or F5..FF */
+        }
+        if ((size_t)(end - p) <= n)
+            return 0;
+        for (i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+void utf8_trim_partial(char *s)
+{
+    size_t n = strlen(s), i = n, tail = 0, need;
+    unsigned char lead;
+    while (i > 0 && tail < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        tail++;
+    }
+    if (i == 0)
+        return;
+    lead = (unsigned char)s[i - 1];
+    if (lead < 0xC0)
+        return; /* ASCII (or a stray continuation byte): nothing was cut here */
+    need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+    if (tail < need)
+        s[i - 1] = 0;
+}
+
 double now_ms(void)
 {
     struct timespec ts;

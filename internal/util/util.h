@@ -29,6 +29,15 @@ int datetime_is_valid(const char *s);
 /* 1 if s is valid UTF-8 with no control characters other than \n, \r, \t. */
 int text_is_clean(const char *s);
 
+/* 1 if the len bytes at s are well-formed UTF-8 as jansson accepts it (no
+ * overlong forms, no surrogates, nothing above U+10FFFF), else 0. For text
+ * that did not come through the JSON parser: URL-decoded query values. */
+int utf8_is_valid(const char *s, size_t len);
+
+/* Cuts an incomplete multi-byte sequence off the end of s, as left behind
+ * when snprintf truncates UTF-8 text into a fixed buffer. */
+void utf8_trim_partial(char *s);
+
 /* Monotonic milliseconds, for latency measurement. */
 double now_ms(void);
 

@@ -8,10 +8,15 @@
 
 static void field_path(char *buf, size_t len, const char *path, const char *name)
 {
+    int n;
     if (path && *path)
-        snprintf(buf, len, "%s.%s", path, name);
+        n = snprintf(buf, len, "%s.%s", path, name);
     else
-        snprintf(buf, len, "%s", name);
+        n = snprintf(buf, len, "%s", name);
+    /* An unknown member's name comes from the caller and may be long: a cut
+     * must not split a character, or the error could not be rendered. */
+    if (n >= 0 && (size_t)n >= len)
+        utf8_trim_partial(buf);
 }
 
 static int in_values(const char *const *values, const char *s)

@@ -41,6 +41,19 @@ struct vfield {
     size_t item_max_len;         /* V_STRING_ARRAY: max length of each item (0 = 200) */
 };
 
+/* A request-body schema as a handler applies it: the field table, whether it
+ * is checked as a partial (merge-patch) document, and the cross-member rules
+ * the handler runs after the table (NULL when none; they must cope with a
+ * document the table refused, as handlers call them regardless). Each module
+ * with JSON bodies exports a NULL-name-terminated list of its schemas, which
+ * internal/routes.c collects for the body fuzzer (tests/fuzz/fuzz_body.c). */
+struct vschema {
+    const char *name; /* "<module>.<operation>[.<role>]" */
+    const struct vfield *fields;
+    int partial;
+    void (*rules)(const json_t *doc, struct app_error *err);
+};
+
 /* Validates obj against fields. path prefixes field names in errors ("" at
  * the top). With partial != 0 (PATCH) required members may be absent.
  * Returns 0 when valid, -1 after adding at least one error to err. */

@@ -245,6 +245,18 @@ static const struct http_route routes[] = {
     {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
+/* Request-body schemas, for the body fuzzer (internal/routes.c). */
+static const struct vschema schemas[] = {
+    {"webhooks.create", create_fields, 0, NULL},
+    {"webhooks.patch", patch_fields, 1, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct vschema *webhooks_schemas(void)
+{
+    return schemas;
+}
+
 void webhooks_store_init(void)
 {
     webhook_store_init();

@@ -9,10 +9,15 @@
 #define CSO_WEBHOOKS_H
 
 #include "../http/http.h"
+#include "../validate/validate.h"
 
 void webhooks_store_init(void);
 
 /* Routes: /v1/webhooks and /v1/webhooks/:id (admins only). */
 const struct http_route *webhooks_routes(void);
+
+/* The request-body schemas of this module's routes (static; for the
+ * body fuzzer, collected by routes_schemas() in internal/routes.c). */
+const struct vschema *webhooks_schemas(void);
 
 #endif

@@ -48,6 +48,16 @@ def test(fn):
     return fn
 
 
+class Skip(Exception):
+    """Raised by a test that has nothing to check on this build (say, a
+    route another branch adds); the runner reports it as `skip`, counted
+    neither as passed nor as failed."""
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
 # ---------------------------------------------------------------- tokens
 
 def b64u(data):
@@ -150,9 +160,11 @@ def database_url():
 
 
 class Server:
-    """One server process. env overrides the test defaults."""
+    """One server process. env overrides the test defaults; binary replaces
+    the server under test (say, the release build for a memory measure)."""
 
-    def __init__(self, **env):
+    def __init__(self, binary=None, **env):
+        self.binary = binary
         self.port = free_port()
         self.env = dict(os.environ)
         self.env.update({
@@ -181,7 +193,7 @@ class Server:
 
     def start(self, wait=True):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([SERVER_BIN], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([self.binary or SERVER_BIN], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             deadline = time.time() + 20
             while time.time() < deadline:

@@ -15,6 +15,7 @@ struct unit_test {
 
 extern const struct unit_test validate_tests[];
 extern const struct unit_test http_tests[];
+extern const struct unit_test hardening_tests[];
 extern const struct unit_test media_type_tests[];
 extern const struct unit_test opinion_report_tests[];
 extern const struct unit_test webhooks_tests[];
