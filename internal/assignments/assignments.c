@@ -265,15 +265,7 @@ static int list_assignments(struct http_ctx *ctx)
     if (assignment_store_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
         return -1;
     out = json_object();
-    if (more && json_array_size(items) > 0) {
-        json_t *last = json_array_get(items, json_array_size(items) - 1);
-        char *next = http_cursor_encode(json_string_value(json_object_get(last, "_cursor_key")),
-                                        json_string_value(json_object_get(last, "id")));
-        json_object_set_new(out, "next_cursor", json_string(next));
-        free(next);
-    } else {
-        json_object_set_new(out, "next_cursor", json_null());
-    }
+    http_set_next_cursor(out, items, more);
     /* One audit row per assignment shown: each names a patient's case. */
     json_array_foreach(items, i, item)
     {
@@ -281,7 +273,6 @@ static int list_assignments(struct http_ctx *ctx)
         const char *cid = json_string_value(json_object_get(item, "case_id"));
         struct audit_entry e = {
             &ctx->who, ctx->request_id, "assignment.list", "assignment", id, cid, "success", 200};
-        json_object_del(item, "_cursor_key");
         shape_for(ctx, item);
         if (audit_record(ctx->db, &e, &ctx->err) != 0) {
             json_decref(items);

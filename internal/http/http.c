@@ -196,6 +196,24 @@ char *http_cursor_encode(const char *key, const char *id)
     return b64url_encode((const unsigned char *)buf, (size_t)n);
 }
 
+void http_set_next_cursor(json_t *out, json_t *items, int more)
+{
+    json_t *item, *next = json_null();
+    size_t i;
+    if (more && json_array_size(items) > 0) {
+        json_t *last = json_array_get(items, json_array_size(items) - 1);
+        char *enc = http_cursor_encode(json_string_value(json_object_get(last, "_cursor_key")),
+                                       json_string_value(json_object_get(last, "id")));
+        if (enc) {
+            json_decref(next);
+            next = json_string(enc);
+            free(enc);
+        }
+    }
+    json_object_set_new(out, "next_cursor", next);
+    json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
+}
+
 int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen, char *id,
                        size_t idlen)
 {

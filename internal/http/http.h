@@ -142,6 +142,11 @@ char *http_cursor_encode(const char *key, const char *id);
 int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen, char *id,
                        size_t idlen);
 
+/* Sets out's "next_cursor" for a keyset page: the cursor after the last item
+ * (its "_cursor_key" and "id") when more is set, else null; then removes the
+ * "_cursor_key" helper member from every item. items stays owned by the caller. */
+void http_set_next_cursor(json_t *out, json_t *items, int more);
+
 /* Renders an error as problem+json onto a ulfius response (the single place
  * that does so). */
 void http_render_problem(struct _u_response *res, const struct app_error *err,

@@ -259,19 +259,10 @@ static int parse_page(struct http_ctx *ctx, struct record_page *q, char *key, si
 static int reply_page(struct http_ctx *ctx, const char *case_id, json_t *items, int more,
                       const char *action, const char *resource_type)
 {
-    json_t *out = json_object(), *item;
+    json_t *out = json_object();
     size_t i;
 
-    if (more && json_array_size(items) > 0) {
-        json_t *last = json_array_get(items, json_array_size(items) - 1);
-        char *next = http_cursor_encode(json_string_value(json_object_get(last, "_cursor_key")),
-                                        json_string_value(json_object_get(last, "id")));
-        json_object_set_new(out, "next_cursor", next ? json_string(next) : json_null());
-        free(next);
-    } else {
-        json_object_set_new(out, "next_cursor", json_null());
-    }
-    json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
+    http_set_next_cursor(out, items, more);
     json_object_set_new(out, "items", items);
 
     for (i = 0; i < json_array_size(items); i++) {

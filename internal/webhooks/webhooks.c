@@ -146,9 +146,8 @@ static int list_webhooks(struct http_ctx *ctx)
 {
     const char *cursor = http_query(ctx, "cursor");
     char key[64] = "", cid[64] = "";
-    json_t *items = NULL, *item, *out;
+    json_t *items = NULL, *out;
     int limit, more = 0;
-    size_t i;
 
     if (http_query_limit(ctx, 50, 200, &limit) != 0)
         return -1;
@@ -161,16 +160,7 @@ static int list_webhooks(struct http_ctx *ctx)
                            &ctx->err) != 0)
         return -1;
     out = json_object();
-    if (more && json_array_size(items) > 0) {
-        json_t *last = json_array_get(items, json_array_size(items) - 1);
-        char *next = http_cursor_encode(json_string_value(json_object_get(last, "_cursor_key")),
-                                        json_string_value(json_object_get(last, "id")));
-        json_object_set_new(out, "next_cursor", next ? json_string(next) : json_null());
-        free(next);
-    } else {
-        json_object_set_new(out, "next_cursor", json_null());
-    }
-    json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
+    http_set_next_cursor(out, items, more);
     json_object_set_new(out, "items", items);
     return http_reply_json(ctx, 200, out);
 }
