@@ -38,7 +38,8 @@ for round in $(seq "$ROUNDS"); do
     # a variant with JWT_ALG=RS256 gets the world's RSA key and RS256 tokens
     alg=HS256 data=$WORLD/data/hs256
     [[ " ${words[*]} " == *" JWT_ALG=RS256 "* ]] && alg=RS256 data=$WORLD/data/rs256
-    out=$(env JWT_ALG=HS256 JWT_SECRET=$SECRET JWT_PUBLIC_KEY_FILE=$WORLD/rsa_public.pem "${words[@]}" \
+    out=$(env JWT_ALG=HS256 JWT_SECRET=$SECRET JWT_PUBLIC_KEY_FILE=$WORLD/rsa_public.pem \
+          RATE_LIMIT_PER_MINUTE=${RATE_LIMIT_PER_MINUTE:-6000} "${words[@]}" \
           PORT=$PORT BIND_ADDRESS=127.0.0.1 \
           JWT_ISSUER=https://auth.bench.second-opinion.local JWT_AUDIENCE=cso-api-bench \
           DATABASE_URL=postgresql://cso_app:${CSO_APP_PASSWORD:-cso_app_dev}@127.0.0.1:$PGPORT/cso \

@@ -61,6 +61,30 @@ INSERT INTO coverage_plans (payer_id, code, name, insurance_type)
 SELECT p.id, 'BENCH-' || row_number() OVER (ORDER BY p.name), p.name || ' PPO', 'ppo'
 FROM payers p WHERE p.name LIKE 'Bench Health Plan %'
 ON CONFLICT DO NOTHING;
+-- 50 active members per plan (member ids 1000001-1000050, as bench/lua/coverage.lua
+-- and bench/pgbench/coverage.pgb send them) and the plan's four benefit rules, so
+-- that a check walks the stub adapter's whole answer (member, rules) as for a real
+-- patient, not the short "member not found" path.
+INSERT INTO coverage_members (payer_id, plan_id, member_id, group_number, group_name, status,
+                              coverage_start, coverage_end, deductible_remaining_in_cents,
+                              deductible_remaining_out_cents, oop_remaining_in_cents,
+                              oop_remaining_out_cents)
+SELECT cp.payer_id, cp.id, (1000000 + k)::text, 'GRP-' || (k % 7), 'Bench Employer ' || (k % 7),
+       'active', date '2026-01-01', date '2027-12-31', 50000, 150000, 300000, 900000
+FROM coverage_plans cp CROSS JOIN generate_series(1, 50) k
+WHERE cp.code LIKE 'BENCH-%'
+ON CONFLICT DO NOTHING;
+INSERT INTO coverage_benefit_rules (plan_id, service, network, covered, prior_auth_required,
+                                    referral_required, copay_cents, coinsurance_percent)
+SELECT cp.id, r.service, r.network, r.network = 'in' OR r.service = 'second_opinion', false, false,
+       CASE WHEN r.network = 'in' THEN 4000 END,
+       CASE WHEN r.network = 'in' THEN 0 WHEN r.service = 'second_opinion' THEN 40 END
+FROM coverage_plans cp
+CROSS JOIN (VALUES ('second_opinion', 'in'), ('second_opinion', 'out'), ('telehealth', 'in'),
+                   ('telehealth', 'out')) r (service, network)
+WHERE cp.code LIKE 'BENCH-%'
+ON CONFLICT DO NOTHING;
+ANALYZE coverage_plans, coverage_members, coverage_benefit_rules;
 \endif
 
 INSERT INTO cases (patient_sub, created_by_sub, created_by_role, status, patient_name, patient_dob,

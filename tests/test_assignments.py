@@ -154,6 +154,36 @@ def patient_may_choose_only_one_of_their_matches():
     expect_problem(post_assignment(j, match.id, tok=token("patient")), 404)
 
 
+def institution_in(state, city=None):
+    where = f"state = '{state}'" + (f" AND city = '{city}'" if city else "")
+    return sql(f"SELECT id FROM institutions WHERE patient_care AND retired_at IS NULL AND {where}"
+               " AND latitude IS NOT NULL ORDER BY name LIMIT 1")[0][0]
+
+
+@test
+def patient_choice_keeps_the_travel_limit_of_the_matches():
+    """The patient's pick is checked with the matcher's own hard filters,
+    travel included: a case that will not travel past 50 km and does not
+    accept telehealth (Houston) cannot choose a reviewer in Seattle, with or
+    without telehealth, and the matches never list one."""
+    body = case_body(preferences={"telehealth_ok": False, "max_travel_km": 50, "languages": ["es"]})
+    j = Journey(body=body).submit()
+    seattle = institution_in("WA", "Seattle")
+    far = make_specialist(institution=seattle, telehealth=False)
+    far_remote = make_specialist(institution=seattle, telehealth=True)
+    near = make_specialist(institution=institution_in("TX", "Houston"), telehealth=False)
+    listed = {i["specialist"]["id"] for i in
+              expect(api.get(f"/v1/cases/{j.case_id}/matches?limit=50", j.navigator), 200).json["items"]}
+    assert far.id not in listed and far_remote.id not in listed
+    for spec in (far, far_remote):
+        p = expect_problem(post_assignment(j, spec.id, tok=j.patient), 409)
+        assert p["type"].endswith("/not-a-match"), p
+        assert spec.open_cases() == 0
+    assert count("assignments", f"case_id = '{j.case_id}'") == 0
+    expect(post_assignment(j, near.id, tok=j.patient), 201)
+    assert near.open_cases() == 1
+
+
 @test
 def only_the_named_specialist_answers_and_declining_frees_the_case():
     j = Journey().submit().assign()

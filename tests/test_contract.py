@@ -113,6 +113,21 @@ def spec_and_route_table_list_the_same_operations():
 
 
 @test
+def no_two_routes_of_a_method_match_one_path():
+    """The dispatcher takes the first route whose template matches
+    (internal/http/http.c route_find): that is only right while no path can
+    match two templates of one method, e.g. /v1/x/{id} and /v1/x/export."""
+    routes = [(r["method"].upper(), r["path"].strip("/").split("/")) for r in c.code_routes()]
+    problems = []
+    for i, (m1, a) in enumerate(routes):
+        for m2, b in routes[i + 1:]:
+            if m1 == m2 and len(a) == len(b) and all(
+                    x == y or x.startswith(":") or y.startswith(":") for x, y in zip(a, b)):
+                problems.append(f"{m1} /{'/'.join(a)} and /{'/'.join(b)}")
+    fail_if(problems, "templates that match the same path")
+
+
+@test
 def x_roles_match_the_roles_the_code_allows():
     doc = c.spec()
     code = code_by_key()

@@ -13,6 +13,9 @@ Template (bench/pgbench/<name>.pgb), one command per line:
     @stmt arg arg ...          a registered statement, $1.. bound to the args
     @stmt*50 arg ...           the same statement 50 times (e.g. one audit row
                                per listed case)
+    @stmt arg ... \\gset p_     the statement's one result row into pgbench
+                               variables p_<column> (an id a later statement
+                               uses, as the handler does)
 An argument is a column of the sample row, a pgbench variable (:rid style,
 written without the colon) when no such column exists, a 'constant', or NULL.
 
@@ -116,6 +119,11 @@ def main():
                     continue
                 head, *args = s[1:].split()
                 stmt, _, times = head.partition("*")
+                gset = ""
+                if "\\gset" in args:
+                    k = args.index("\\gset")
+                    gset = " " + " ".join(args[k:])
+                    args = args[:k]
                 if stmt not in stmts:
                     raise SystemExit(f"pgbgen: {path}: no statement named {stmt} (is its route merged?)")
                 vals = []
@@ -136,7 +144,8 @@ def main():
                             vals.append(":" + var)
                     else:
                         vals.append(":" + arg)
-                sql = bind(escape_colons(stmts[stmt]), vals) + ";"
+                # \gset ends the query itself (no semicolon)
+                sql = bind(escape_colons(stmts[stmt]), vals) + (gset or ";")
                 body.extend([sql] * int(times or 1))
             out = os.path.join(a.out, tag + ".sql")
             with open(out, "w") as f:

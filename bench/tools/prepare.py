@@ -8,6 +8,8 @@ the pgbench limit scripts draw from (one folder per JWT algorithm):
   lists.tsv    token case_id role sub spec    navigators (the hotline)
   creates.tsv  token role sub patient_sub cancer_type case_id doc   patients
   payers.tsv   payer_id
+  open_cases.tsv  token case_id role sub spec payer_id member_id   navigators
+               checking coverage of open cases (members seeded by bench/seed.sql)
 
 Inputs (exported by bench/run.sh with psql): cases.tsv (id, patient_sub,
 cancer_type), assigned.tsv (case_id, specialist_id), payers.tsv (payer_id).
@@ -133,9 +135,12 @@ def main():
     payers = read_tsv(os.path.join(a.exports, "payers.tsv"), ["payer_id"])
     write_tsv(os.path.join(a.out, "payers.tsv"), ["payer_id"], payers)
     # coverage can be checked only while a case is open (not closed or withdrawn)
+    # with the payer and the member (bench/seed.sql: 50 per plan) the check asks about
     open_cases = [c for c in cases if c["status"] not in ("closed", "withdrawn")]
-    write_tsv(os.path.join(a.out, "open_cases.tsv"), cols,
-              [dict(w, case_id=rnd.choice(open_cases)["id"]) for w in navigators for _ in range(5)])
+    write_tsv(os.path.join(a.out, "open_cases.tsv"), cols + ["payer_id", "member_id"],
+              [dict(w, case_id=rnd.choice(open_cases)["id"], payer_id=rnd.choice(payers)["payer_id"],
+                    member_id=str(1000000 + rnd.randint(1, 50)))
+               for w in navigators for _ in range(5)])
     # events feed positions: the cursor is base64url("txid|id"), as the service issues it
     events_path = os.path.join(a.exports, "events.tsv")
     if os.path.exists(events_path):

@@ -116,11 +116,14 @@ def main():
         worst = max(su[0]["ms"])
         w(f"- Start-up to ready: worst {worst:.0f} ms (target < 1000 ms): {verdict(worst < 1000)}")
     for c in (16, 64, 512):
-        hs, rs = ratios.get(("get_case", "HS256", c)), ratios.get(("get_case", "RS256", c))
+        # the HS256 run just before the RS256 one (bench/run.sh), else the main one
+        hs = ratios.get(("get_case", "HS256-pair", c)) or ratios.get(("get_case", "HS256", c))
+        rs = ratios.get(("get_case", "RS256", c))
         if hs and rs:
             f = rs[0]["rps"] / hs[0]["rps"]
-            w(f"- RS256 vs HS256 on GET /v1/cases/{{id}} at {c} conns: {rs[0]['rps']:.0f} vs "
-              f"{hs[0]['rps']:.0f} req/s = {f:.0%} (target >= 90%): {verdict(f >= 0.90)}")
+            w(f"- RS256 vs HS256 on GET /v1/cases/{{id}} at {c} conns (back to back): "
+              f"{rs[0]['rps']:.0f} vs {hs[0]['rps']:.0f} req/s = {f:.0%} (target >= 90%): "
+              f"{verdict(f >= 0.90)}")
     for c in (16, 64, 512):
         h = ratios.get(("health", "-", c))
         if h and c in ceil:

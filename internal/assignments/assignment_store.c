@@ -44,18 +44,6 @@ static const struct db_statement statements[] = {
     {"assignment_get", "SELECT " ASSIGNMENT_JSON " AS doc FROM assignments a" ASSIGNMENT_JOINS
                        " WHERE a.id = $1::uuid"},
     {"assignment_specialist_exists", "SELECT 1 FROM specialists WHERE id = $1::uuid"},
-    /* The matching module's hard filters, inlined until GET
-     * /v1/cases/{id}/matches (branch providers) offers a call for "is this
-     * specialist one of the case's matches": reviews the case's cancer type,
-     * accepting, below capacity, not retired, at an institution that sees
-     * patients and is not retired. Replace this statement with that call. */
-    {"assignment_is_match",
-     "SELECT EXISTS (SELECT 1 FROM cases c"
-     " JOIN specialist_cancer_types sct ON sct.cancer_type = c.cancer_type"
-     " JOIN specialists s ON s.id = sct.specialist_id"
-     " JOIN institutions i ON i.id = s.institution_id"
-     " WHERE c.id = $1::uuid AND s.id = $2::uuid AND s.accepting AND s.retired_at IS NULL"
-     "   AND s.open_cases < s.capacity AND i.patient_care AND i.retired_at IS NULL) AS ok"},
     {"assignment_live_for_case",
      "SELECT id FROM assignments WHERE case_id = $1::uuid AND status IN ('offered', 'accepted')"},
     /* The conditional increment takes the specialist's row lock: of two
@@ -178,19 +166,6 @@ int assignment_store_specialist_exists(struct db_conn *conn, const char *special
 {
     const char *params[1] = {specialist_id};
     return exists(conn, "assignment_specialist_exists", 1, params, err);
-}
-
-int assignment_store_is_match(struct db_conn *conn, const char *case_id, const char *specialist_id,
-                              struct app_error *err)
-{
-    const char *params[2] = {case_id, specialist_id};
-    PGresult *res = db_exec(conn, "assignment_is_match", 2, params, err);
-    int ok;
-    if (!res)
-        return -1;
-    ok = db_bool(res, 0, "ok");
-    PQclear(res);
-    return ok;
 }
 
 /* Copies the first column of a zero-or-one-row result into id. */

@@ -41,11 +41,6 @@ int assignment_store_get(struct db_conn *conn, const char *id, json_t **out, str
 int assignment_store_specialist_exists(struct db_conn *conn, const char *specialist_id,
                                        struct app_error *err);
 
-/* 1 if the specialist passes the matching hard filters for the case, 0 if
- * not, -1 on error. See the statement for the filters. */
-int assignment_store_is_match(struct db_conn *conn, const char *case_id, const char *specialist_id,
-                              struct app_error *err);
-
 /* The id of the case's live (offered or accepted) assignment into live
  * (37 bytes), or "" when there is none. Returns 0 or -1. */
 int assignment_store_live_for_case(struct db_conn *conn, const char *case_id, char live[37],

@@ -8,6 +8,7 @@
 #include "../cases/case_access.h"
 #include "../cases/case_store.h"
 #include "../events/events.h"
+#include "../matching/store.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "assignment_store.h"
@@ -178,13 +179,14 @@ static int create_assignment(struct http_ctx *ctx)
         return -1;
     }
     if (ctx->who.role == ROLE_PATIENT) {
-        if ((rc = assignment_store_is_match(ctx->db, case_id, specialist_id, &ctx->err)) < 0)
+        if ((rc = matching_is_candidate(ctx->db, case_id, specialist_id, &ctx->err)) < 0)
             return -1;
         if (rc == 0) {
             app_error_set(&ctx->err, 409, "not-a-match", "Not one of your matches",
                           "A patient can choose only one of the case's matches (GET "
                           "/v1/cases/{id}/matches): a specialist who reviews this cancer type, "
-                          "is accepting cases and has a free slot.");
+                          "is accepting cases, has a free slot, and is within the case's "
+                          "travel limit or offers telehealth the case accepts.");
             return -1;
         }
     }

@@ -36,12 +36,24 @@ struct db_pool {
     char options_kv[256];
     struct db_conn *conns;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    atomic_int waiters; /* threads blocked in db_acquire; guarded by mu when waiting */
+    /* Threads waiting for a connection, oldest first; guarded by mu. A
+     * returned connection goes straight to the oldest waiter instead of
+     * back to the free slots, where a newly arrived request could take it:
+     * without the hand-off a waiter can lose that race again and again,
+     * and the pool's unfairness became the service's p99. */
+    struct pool_waiter *queue_head, *queue_tail;
+    atomic_int waiters; /* length of the queue; read without mu on the fast paths */
     int size;
     /* While the database is unreachable, fail fast instead of making every
      * request wait for a connect timeout. Guarded by mu. */
     struct timespec down_until;
+};
+
+/* One thread blocked in db_acquire; lives on that thread's stack. */
+struct pool_waiter {
+    pthread_cond_t cv;
+    struct db_conn *conn; /* set by give_back: the connection is now this thread's */
+    struct pool_waiter *next;
 };
 
 static __thread int slot_hint;
@@ -133,7 +145,6 @@ struct db_pool *db_pool_open(const struct db_pool_options *opts)
         return NULL;
     }
     pthread_mutex_init(&pool->mu, NULL);
-    pthread_cond_init(&pool->cv, NULL);
     for (i = 0; i < pool->size; i++) {
         pool->conns[i].index = i;
         atomic_init(&pool->conns[i].in_use, 0);
@@ -172,7 +183,6 @@ void db_pool_close(struct db_pool *pool)
         if (pool->conns[i].pg)
             PQfinish(pool->conns[i].pg);
     pthread_mutex_destroy(&pool->mu);
-    pthread_cond_destroy(&pool->cv);
     free(pool->conns);
     free(pool->url);
     free(pool);
@@ -227,46 +237,105 @@ static struct db_conn *try_take(struct db_pool *pool, int any_state)
     return NULL;
 }
 
+/* Frees c, or hands it to the oldest waiter. The waiter increments waiters
+ * and retries try_take while holding mu, then queues itself before
+ * releasing mu; give_back frees the slot before reading waiters (both
+ * seq_cst). So either the waiter's retry finds the slot free, or give_back
+ * sees the waiter and, under mu, finds it queued. */
 static void give_back(struct db_conn *c)
 {
     struct db_pool *pool = c->pool;
+    struct pool_waiter *w;
+    int expected = 0;
     atomic_store(&c->in_use, 0);
-    /* seq_cst: a waiter either sees this slot free when it retries, or is
-     * counted here and gets the signal. */
-    if (atomic_load(&pool->waiters) > 0) {
-        pthread_mutex_lock(&pool->mu);
-        pthread_cond_signal(&pool->cv);
-        pthread_mutex_unlock(&pool->mu);
+    if (atomic_load(&pool->waiters) == 0)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    /* Take the slot back for the head of the queue, unless someone took it
+     * in between (then that thread has it and the queue waits on). */
+    if ((w = pool->queue_head) && atomic_compare_exchange_strong(&c->in_use, &expected, 1)) {
+        pool->queue_head = w->next;
+        if (!pool->queue_head)
+            pool->queue_tail = NULL;
+        atomic_fetch_sub(&pool->waiters, 1);
+        w->conn = c;
+        pthread_cond_signal(&w->cv);
     }
+    pthread_mutex_unlock(&pool->mu);
+}
+
+static void queue_remove(struct db_pool *pool, struct pool_waiter *w)
+{
+    struct pool_waiter **p = &pool->queue_head, *prev = NULL;
+    while (*p && *p != w) {
+        prev = *p;
+        p = &(*p)->next;
+    }
+    if (!*p)
+        return;
+    *p = w->next;
+    if (pool->queue_tail == w)
+        pool->queue_tail = prev;
+    atomic_fetch_sub(&pool->waiters, 1);
+}
+
+/* Waits in line for a connection until the acquire timeout; NULL then. */
+static struct db_conn *wait_in_line(struct db_pool *pool)
+{
+    struct pool_waiter w = {.conn = NULL, .next = NULL};
+    struct timespec deadline;
+    struct db_conn *c = NULL;
+    int rc = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += pool->opts.acquire_timeout_ms / 1000;
+    deadline.tv_nsec += (long)(pool->opts.acquire_timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&pool->mu);
+    atomic_fetch_add(&pool->waiters, 1);
+    /* Only the first in line may take a free slot directly: a later one
+     * would overtake the waiters before it. */
+    if (pool->queue_head == NULL && ((c = try_take(pool, 0)) || (c = try_take(pool, 1)))) {
+        atomic_fetch_sub(&pool->waiters, 1);
+        pthread_mutex_unlock(&pool->mu);
+        return c;
+    }
+    {
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&w.cv, &attr);
+        pthread_condattr_destroy(&attr);
+    }
+    if (pool->queue_tail)
+        pool->queue_tail->next = &w;
+    else
+        pool->queue_head = &w;
+    pool->queue_tail = &w;
+    while (!w.conn && rc == 0)
+        rc = pthread_cond_timedwait(&w.cv, &pool->mu, &deadline);
+    if (!w.conn)
+        queue_remove(pool, &w);
+    c = w.conn;
+    pthread_mutex_unlock(&pool->mu);
+    pthread_cond_destroy(&w.cv);
+    return c;
 }
 
 struct db_conn *db_acquire(struct db_pool *pool, struct app_error *err)
 {
-    struct timespec deadline, now;
-    struct db_conn *c;
-    int rc = 0;
+    struct timespec now;
+    struct db_conn *c = NULL;
 
-    c = try_take(pool, 0);
-    if (!c)
+    /* The lock-free path only while nobody waits (it would overtake). */
+    if (atomic_load(&pool->waiters) == 0 && !(c = try_take(pool, 0)))
         c = try_take(pool, 1);
-    if (!c) {
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += pool->opts.acquire_timeout_ms / 1000;
-        deadline.tv_nsec += (long)(pool->opts.acquire_timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&pool->mu);
-        atomic_fetch_add(&pool->waiters, 1);
-        while (!(c = try_take(pool, 0)) && !(c = try_take(pool, 1)) && rc == 0)
-            rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
-        atomic_fetch_sub(&pool->waiters, 1);
-        pthread_mutex_unlock(&pool->mu);
-        if (!c) {
-            app_error_unavailable(err, "All database connections are busy; retry shortly.");
-            return NULL;
-        }
+    if (!c && !(c = wait_in_line(pool))) {
+        app_error_unavailable(err, "All database connections are busy; retry shortly.");
+        return NULL;
     }
 
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK || !idle_connection_alive(c->pg)) {

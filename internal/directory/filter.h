@@ -32,9 +32,9 @@ struct directory_filter {
     double within_km;
 };
 
-/* Reads the filters present in query (an object of key -> string, as the
- * dispatcher leaves it). Returns 0, or -1 after adding a field error for
- * every bad value to err. */
+/* Reads the filters present in query (an object of key -> string, or NULL
+ * for none, as the dispatcher leaves it). Returns 0, or -1 after adding a
+ * field error for every bad value to err. */
 int directory_filter_parse(const json_t *query, struct directory_filter *out,
                            struct app_error *err);
 

@@ -5,22 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVENT_COLUMNS                                                                              \
-    " id, txid::text AS txid, type, case_id, subject_type, subject_id, actor_role,"                \
-    " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS occurred_at"
-
 static const struct db_statement statements[] = {
     {"events_insert", "INSERT INTO events (type, case_id, subject_type, subject_id, actor_role)"
                       " VALUES ($1, $2::uuid, $3, $4::uuid, $5)"},
     /* The ordering argument is in events.h. The row comparison uses
      * events_feed_idx (txid, id); xmin is taken from the statement's own
      * snapshot, the same one that decides which rows are visible. */
-    {"events_feed", "SELECT" EVENT_COLUMNS " FROM events"
-                    " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
-                    "   AND (txid, id) > ($1::xid8, $2::bigint)"
-                    /* Qualified: a bare "txid" here would be the text
-                     * output column, and '1000' sorts before '999'. */
-                    " ORDER BY events.txid, events.id LIMIT $3::int"},
+    {"events_feed",
+     "SELECT json_build_object('id', id, 'type', type, 'case_id', case_id,"
+     "   'subject_type', subject_type, 'subject_id', subject_id,"
+     "   'actor_role', actor_role, 'occurred_at',"
+     "   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))"
+     "   AS doc, txid::text AS txid, id"
+     " FROM events"
+     " WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
+     "   AND (txid, id) > ($1::xid8, $2::bigint)"
+     /* Qualified: a bare "txid" here would be the text
+      * output column, and '1000' sorts before '999'. */
+     " ORDER BY events.txid, events.id LIMIT $3::int"},
     {NULL, NULL},
 };
 
@@ -61,11 +63,14 @@ json_t *events_row_json(const PGresult *res, int row)
 }
 
 int events_feed_read(struct db_conn *conn, const struct events_position *pos, int limit,
-                     json_t **items, struct events_position *last, int *more, struct app_error *err)
+                     char **items_json, struct events_position *last, int *more,
+                     struct app_error *err)
 {
     char limit_s[16];
     const char *params[3] = {pos->txid, pos->id, limit_s};
     PGresult *res;
+    size_t cap = 3, len = 0;
+    char *buf;
     int i, n;
 
     /* One extra row tells whether another page is ready right now. */
@@ -78,9 +83,24 @@ int events_feed_read(struct db_conn *conn, const struct events_position *pos, in
     if (n > limit)
         n = limit;
     *last = *pos;
-    *items = json_array();
+    /* The events are PostgreSQL's JSON text: joined, never re-parsed. */
     for (i = 0; i < n; i++)
-        json_array_append_new(*items, events_row_json(res, i));
+        cap += (size_t)PQgetlength(res, i, 0) + 1;
+    if (!(buf = malloc(cap))) {
+        PQclear(res);
+        return app_error_internal(err);
+    }
+    buf[len++] = '[';
+    for (i = 0; i < n; i++) {
+        size_t dl = (size_t)PQgetlength(res, i, 0);
+        if (i > 0)
+            buf[len++] = ',';
+        memcpy(buf + len, PQgetvalue(res, i, 0), dl);
+        len += dl;
+    }
+    buf[len++] = ']';
+    buf[len] = 0;
+    *items_json = buf;
     if (n > 0) {
         snprintf(last->txid, sizeof last->txid, "%s", db_value(res, n - 1, "txid"));
         snprintf(last->id, sizeof last->id, "%s", db_value(res, n - 1, "id"));
@@ -157,9 +177,9 @@ static int parse_after(struct http_ctx *ctx, struct events_position *pos)
 static int list_events(struct http_ctx *ctx)
 {
     struct events_position pos, last;
-    json_t *items = NULL, *out;
-    char *next;
-    int limit, more;
+    char *items = NULL, *next, *body;
+    size_t len;
+    int limit, more, n;
 
     if (http_query_limit(ctx, 100, 500, &limit) != 0 || parse_after(ctx, &pos) != 0)
         return -1;
@@ -167,14 +187,22 @@ static int list_events(struct http_ctx *ctx)
         return -1;
     if (events_feed_read(ctx->db, &pos, limit, &items, &last, &more, &ctx->err) != 0)
         return -1;
+    /* The cursor alphabet (base64url) needs no JSON escaping. */
     next = http_cursor_encode(last.txid, last.id);
-    if (!next) {
-        json_decref(items);
+    len = strlen(items) + (next ? strlen(next) : 0) + 64;
+    body = next ? malloc(len) : NULL;
+    n = body ? snprintf(body, len, "{\"items\":%s,\"next_cursor\":\"%s\",\"has_more\":%s}", items,
+                        next, more ? "true" : "false")
+             : -1;
+    free(items);
+    free(next);
+    if (n < 0 || (size_t)n >= len) {
+        free(body);
         return app_error_internal(&ctx->err);
     }
-    out = json_pack("{s:o,s:s,s:b}", "items", items, "next_cursor", next, "has_more", more);
-    free(next);
-    return http_reply_json(ctx, 200, out);
+    http_reply_json_text(ctx, 200, body, (size_t)n);
+    free(body);
+    return 0;
 }
 
 static const struct http_route routes[] = {

@@ -48,12 +48,12 @@ struct events_position {
     char id[24];   /* decimal bigint */
 };
 
-/* Reads up to limit events after pos in feed order. *items is an array of
- * event objects (caller frees with json_decref); *last is the position of
- * the last item (pos itself when there are none); *more is 1 when further
- * events were already readable. */
+/* Reads up to limit events after pos in feed order. *items_json is the JSON
+ * text of an array of event objects, rendered by PostgreSQL (caller frees
+ * with free); *last is the position of the last item (pos itself when there
+ * are none); *more is 1 when further events were already readable. */
 int events_feed_read(struct db_conn *conn, const struct events_position *pos, int limit,
-                     json_t **items, struct events_position *last, int *more,
+                     char **items_json, struct events_position *last, int *more,
                      struct app_error *err);
 
 /* The API representation of one event row (columns id, type, case_id,

@@ -56,7 +56,7 @@ struct http_ctx {
     char request_id[65];
     struct principal who; /* valid when route->roles != 0 */
     json_t *body;         /* owned: parsed JSON body or NULL */
-    json_t *query;        /* owned: object of query key -> string */
+    json_t *query;        /* owned: key -> string; NULL when no query string */
     const char *path_names[HTTP_MAX_PATH_PARAMS];
     char path_values[HTTP_MAX_PATH_PARAMS][80];
     int path_count;

@@ -31,6 +31,16 @@
     " AND " i ".nci_designation IS DISTINCT FROM 'basic_laboratory'"
 // clang-format on
 
+/* The hard filter on distance: within the case's travel limit (none set:
+ * any distance), or remote review, which needs telehealth on both sides. An
+ * unknown distance (no patient location) passes only without a limit. */
+#define CASE_KM(c, i)                                                                              \
+    "CASE WHEN " c ".lat IS NULL OR " c ".lon IS NULL OR " i ".latitude IS NULL"                   \
+    " OR " i ".longitude IS NULL THEN NULL"                                                        \
+    " ELSE " GEO_SQL_KM(c ".lat", c ".lon", i ".latitude", i ".longitude") " END"
+#define WITHIN_TRAVEL(c, km) "(" c ".max_travel_km IS NULL OR " km " <= " c ".max_travel_km)"
+#define REMOTE_OK(c, m) "(" c ".telehealth_ok AND " m ".telehealth)"
+
 /* The bit matching_language_bits (006) gives every language outside its
  * catalog. */
 #define OTHER_LANGUAGE_BIT "4611686018427387904"
@@ -74,12 +84,11 @@ static const struct db_statement statements[] = {
      "  WHERE c.id = $1::uuid),"
      " inst AS MATERIALIZED ("
      "  SELECT i.id, d.designation, d.km, d.network,"
-     "   c.max_travel_km IS NULL OR d.km <= c.max_travel_km AS within_travel,"
+     "   " WITHIN_TRAVEL("c", "d.km") " AS within_travel,"
      "   p.*, p.p_nci + p.p_rare + p.p_network + p.p_distance AS points"
      "  FROM institutions i CROSS JOIN c"
      "  CROSS JOIN LATERAL (SELECT coalesce(i.nci_designation, 'none') AS designation,"
-     "   CASE WHEN c.lat IS NULL OR c.lon IS NULL OR i.latitude IS NULL OR i.longitude IS NULL"
-     "    THEN NULL ELSE " GEO_SQL_KM("c.lat", "c.lon", "i.latitude", "i.longitude") " END AS km,"
+     "   " CASE_KM("c", "i") " AS km,"
      "   " INSTITUTION_NETWORK("c.plan_id", "i.id") " AS network) d"
      "  CROSS JOIN LATERAL (SELECT"
      "   CASE d.designation"
@@ -99,7 +108,7 @@ static const struct db_statement statements[] = {
      "  WHERE " MATCHABLE_INSTITUTION("i") "),"
      " scored AS ("
      "  SELECT m.specialist_id AS id, m.institution_id, m.turnaround_days, m.open_cases,"
-     "   m.capacity, inst.km, c.telehealth_ok AND m.telehealth AS remote, p.*,"
+     "   m.capacity, inst.km, " REMOTE_OK("c", "m") " AS remote, p.*,"
      "   inst.points + p.p_telehealth + p.p_language + p.p_turnaround + p.p_load AS score"
      "  FROM c"
      "  JOIN specialist_matching m ON m.cancer_type = c.cancer_type"
@@ -126,7 +135,7 @@ static const struct db_statement statements[] = {
      "    WHEN m.open_cases * 100 < m.capacity * " W(MATCH_LOAD_TIER2_PERCENT)
      "    THEN " W(MATCH_POINTS_LOAD_TIER2)
      "    ELSE 0 END AS p_load) p"
-     "  WHERE inst.within_travel OR (c.telehealth_ok AND m.telehealth)),"
+     "  WHERE inst.within_travel OR " REMOTE_OK("c", "m") "),"
      " top AS (SELECT * FROM scored ORDER BY " MATCH_ORDER " LIMIT " W(MATCH_MAX_LIMIT) "),"
      " top_n AS (SELECT * FROM top ORDER BY " MATCH_ORDER " LIMIT $2::int),"
      " ranked AS ("
@@ -153,6 +162,18 @@ static const struct db_statement statements[] = {
      "  c.coverage_check_id, c.plan_id IS NOT NULL AS network_known, r.*"
      " FROM c LEFT JOIN ranked r ON true"
      " ORDER BY r.score DESC, r.turnaround_days, r.km NULLS LAST, r.id"},
+
+    /* match_rank's hard filters for one specialist: specialist_matching
+     * holds only matchable specialists, then the institution and travel. */
+    {"match_is_candidate",
+     "SELECT EXISTS (SELECT 1"
+     " FROM (SELECT cancer_type, patient_lat AS lat, patient_lon AS lon, telehealth_ok,"
+     "   max_travel_km FROM cases WHERE id = $1::uuid) c"
+     " JOIN specialist_matching m ON m.cancer_type = c.cancer_type"
+     "   AND m.specialist_id = $2::uuid"
+     " JOIN institutions i ON i.id = m.institution_id"
+     " WHERE " MATCHABLE_INSTITUTION("i")
+     "   AND (" WITHIN_TRAVEL("c", CASE_KM("c", "i")) " OR " REMOTE_OK("c", "m") ")) AS ok"},
 
     {"match_shortfall",
      "SELECT count(*) AS reviewers,"
@@ -278,6 +299,19 @@ void matching_candidates_free(struct match_candidate *list, int count)
     for (int i = 0; i < count; i++)
         json_decref(list[i].specialist);
     free(list);
+}
+
+int matching_is_candidate(struct db_conn *conn, const char *case_id, const char *specialist_id,
+                          struct app_error *err)
+{
+    const char *params[2] = {case_id, specialist_id};
+    PGresult *res = db_exec(conn, "match_is_candidate", 2, params, err);
+    int ok;
+    if (!res)
+        return -1;
+    ok = db_bool(res, 0, "ok");
+    PQclear(res);
+    return ok;
 }
 
 int matching_shortfall(struct db_conn *conn, const char *case_id, struct match_shortfall *out,

@@ -42,6 +42,12 @@ int matching_rank(struct db_conn *conn, const char *case_id, int limit,
                   struct app_error *err);
 void matching_candidates_free(struct match_candidate *list, int count);
 
+/* 1 when the specialist passes the case's hard filters, i.e. would be among
+ * its matches with a large enough limit (the same SQL building blocks as
+ * match_rank); 0 when not, or when there is no such case; -1 with err. */
+int matching_is_candidate(struct db_conn *conn, const char *case_id, const char *specialist_id,
+                          struct app_error *err);
+
 /* Why nothing matched: how many active specialists review the case's cancer
  * type at institutions that see patients, and how many of those are
  * accepting and below capacity. */

@@ -102,7 +102,8 @@ ON CONFLICT (plan_id, service, network) DO UPDATE SET covered = EXCLUDED.covered
 
 -- ---------------------------------------------------------------- networks
 -- Institutions by name (never by id). Original Medicare has no network:
--- every institution that sees patients accepts it.
+-- every institution that sees patients accepts it (04_medicare_network.sql,
+-- after the directory seed has added its hospitals).
 CREATE TEMP TABLE seed_networks (plan text, institution text);
 INSERT INTO seed_networks VALUES
     ('BSH-PPO-1500', 'The University of Texas MD Anderson Cancer Center'),
@@ -144,9 +145,6 @@ INSERT INTO coverage_plan_networks (plan_id, institution_id)
 SELECT cp.id, i.id FROM seed_networks s
 JOIN coverage_plans cp ON cp.code = s.plan
 JOIN institutions i ON i.name = s.institution
-UNION
-SELECT cp.id, i.id FROM coverage_plans cp, institutions i
-WHERE cp.code = 'MEDICARE-B' AND i.patient_care AND i.retired_at IS NULL
 ON CONFLICT DO NOTHING;
 
 -- ---------------------------------------------------------------- members

@@ -57,13 +57,17 @@ class Specialist:
 
 
 def make_specialist(cancer_types=("breast",), capacity=5, turnaround_days=10, accepting=True,
-                    patient_care=True, retired=False, open_cases=0, name=None):
-    """Inserts a reviewing specialist (the directory API lives on another branch)."""
+                    patient_care=True, retired=False, open_cases=0, name=None, institution=None,
+                    telehealth=True):
+    """Inserts a reviewing specialist straight into the directory tables
+    (institution: an institution id; default the first one by name)."""
     name = name or f"Dr. Test {uuid.uuid4().hex[:6]}"
+    institution = institution or institution_id(patient_care)
     sid = sql(f"""INSERT INTO specialists (name, specialty, institution_id, turnaround_days, capacity,
-                                           open_cases, accepting, retired_at)
-                  VALUES ('{name}', 'medical_oncology', '{institution_id(patient_care)}', {turnaround_days},
-                          {capacity}, {open_cases}, {str(accepting).lower()}, {'now()' if retired else 'NULL'})
+                                           open_cases, accepting, retired_at, telehealth)
+                  VALUES ('{name}', 'medical_oncology', '{institution}', {turnaround_days},
+                          {capacity}, {open_cases}, {str(accepting).lower()}, {'now()' if retired else 'NULL'},
+                          {str(telehealth).lower()})
                   RETURNING id""")[0][0]
     for ct in cancer_types:
         sql(f"INSERT INTO specialist_cancer_types (specialist_id, cancer_type) VALUES ('{sid}', '{ct}')")
