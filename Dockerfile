@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Three images from one file (see docker-compose.yml):
 #   runtime  the API server: runtime libraries only, non-root, health-checked
-#   migrate  a one-shot job that applies sql/migrations and loads sql/seed
+#   migrate  a one-shot job that applies sql/migrations and loads the reference data
 #   build    compiler and -dev packages; only its binaries leave it
 
 FROM debian:12-slim AS build
@@ -27,7 +27,10 @@ COPY scripts/migrate.sh scripts/seed.sh scripts/
 COPY sql sql
 USER 10001
 # PGHOST, PGPORT, PGUSER (the schema owner), PGPASSWORD and PGDATABASE come
-# from the environment.
+# from the environment. Reference data only: the invented development payers,
+# members and specialists (sql/seed/dev) never reach a real deployment unless
+# SEED_DEVELOPMENT=1 is set on purpose (a demo stack).
+ENV SEED_DEVELOPMENT=0
 CMD ["/bin/bash", "-c", "scripts/migrate.sh && scripts/seed.sh"]
 
 

@@ -88,9 +88,9 @@ export DATABASE_URL=postgresql://cso_app:$APP_PW@127.0.0.1:$PGPORT/cso
 owner_psql() { psql -X -q -v ON_ERROR_STOP=1 "$OWNER_URL" "$@"; }
 log "seeding volume (bench/seed.sql)"
 t0=$(date +%s)
-if [ -f sql/generate/directory.sql ] && [ -f sql/seed/03_directory.sql ]; then
+if [ -f sql/generate/directory.sql ] && [ -f sql/seed/dev/03_directory.sql ]; then
   # the project's own generator of a realistic directory, at 50,000 specialists
-  owner_psql --single-transaction -v specialist_count=50000 -f sql/seed/03_directory.sql >/dev/null
+  owner_psql --single-transaction -v specialist_count=50000 -f sql/seed/dev/03_directory.sql >/dev/null
 fi
 owner_psql -f bench/seed.sql >/dev/null
 log "seeded in $(( $(date +%s) - t0 )) s"

@@ -30,7 +30,7 @@ SELECT array_agg(code ORDER BY code) AS cancer, (SELECT array_agg(code ORDER BY 
 FROM cancer_types;
 
 -- 50,000 specialists: the directory generator (sql/generate/directory.sql,
--- run by bench/run.sh through sql/seed/03_directory.sql when the tree has it)
+-- run by bench/run.sh through sql/seed/dev/03_directory.sql when the tree has it)
 -- provides them; otherwise, or for what it left short, simple ones here.
 INSERT INTO specialists (name, specialty, institution_id, languages, telehealth, accepting,
                          turnaround_days, capacity)

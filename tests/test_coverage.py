@@ -1,5 +1,5 @@
 """Insurance coverage: the payer catalog and coverage checks on a case, over
-HTTP against the seeded stub plans (sql/seed/02_coverage.sql), the slow and
+HTTP against the seeded stub plans (sql/seed/dev/02_coverage.sql), the slow and
 failing test payers, and every role that must be refused."""
 import json
 import signal

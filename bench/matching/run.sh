@@ -7,7 +7,7 @@
 #
 # Starts its own PostgreSQL (scripts/pg.sh, temporary PGDIR and PGPORT),
 # migrates, loads the seeds, grows the directory with the seed's generator
-# (sql/seed/03_directory.sql with -v specialist_count=N), creates a dozen
+# (sql/seed/dev/03_directory.sql with -v specialist_count=N), creates a dozen
 # cases through POST /v1/cases, starts the release build and drives the
 # endpoint with wrk (installed with apt-get if missing):
 #   1. one connection, one request at a time: the latency of a single request;
@@ -62,7 +62,7 @@ export PGHOST=127.0.0.1 PGUSER=cso_owner PGPASSWORD=${CSO_OWNER_PASSWORD:-cso_ow
 psql_owner() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 log "seeding $SPECIALISTS specialists"
 t0=$(date +%s)
-psql_owner --single-transaction -v specialist_count="$SPECIALISTS" -f sql/seed/03_directory.sql
+psql_owner --single-transaction -v specialist_count="$SPECIALISTS" -f sql/seed/dev/03_directory.sql
 psql_owner -c "VACUUM ANALYZE institutions, specialists, specialist_cancer_types, specialist_payers"
 log "seeded in $(( $(date +%s) - t0 ))s: $(psql_owner -tAc "SELECT count(*) FROM specialists") specialists," \
     "$(psql_owner -tAc "SELECT count(*) FROM specialist_cancer_types") cancer-type links"

@@ -2,7 +2,7 @@
 --
 --   psql -v specialist_count=50000 -f sql/generate/directory.sql
 --
--- Used by sql/seed/03_directory.sql (a few hundred specialists for
+-- Used by sql/seed/dev/03_directory.sql (a few hundred specialists for
 -- development and tests) and by bench/matching (50,000). Specialist n always
 -- gets the same id, name, institution, specialty, cancer types, languages and
 -- payers, so re-running is an idempotent upsert and a larger run extends a

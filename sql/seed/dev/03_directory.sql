@@ -3,7 +3,7 @@
 -- and all cancer types (sql/generate/directory.sql). Idempotent upserts.
 --
 -- The benchmark seeds more specialists through this same file:
---   psql -v specialist_count=50000 -f sql/seed/03_directory.sql
+--   psql -v specialist_count=50000 -f sql/seed/dev/03_directory.sql
 
 \if :{?specialist_count}
 \else
@@ -55,6 +55,6 @@ INSERT INTO payers (name, kind, adapter)
 SELECT name, kind, adapter FROM seed_payers
 ON CONFLICT (name) DO NOTHING;
 
-\ir ../generate/directory.sql
+\ir ../../generate/directory.sql
 
 DROP TABLE seed_hospitals, seed_payers;
