@@ -311,7 +311,6 @@ int assignment_store_list(struct db_conn *conn, const struct assignment_list_que
     char limit[16];
     const char *params[7];
     PGresult *res;
-    int i, n;
     snprintf(limit, sizeof limit, "%d", q->limit + 1);
     params[0] = role_name(q->who->role);
     params[1] = q->who->sub;
@@ -323,18 +322,7 @@ int assignment_store_list(struct db_conn *conn, const struct assignment_list_que
     res = db_exec(conn, "assignment_list", 7, params, err);
     if (!res)
         return -1;
-    n = PQntuples(res);
-    *more = n > q->limit;
-    *items = json_array();
-    for (i = 0; i < n && i < q->limit; i++) {
-        json_t *doc = json_loads(db_value(res, i, "doc"), 0, NULL);
-        if (!doc)
-            continue;
-        json_object_set_new(doc, "_cursor_key", json_string(db_value(res, i, "k")));
-        json_array_append_new(*items, doc);
-    }
-    PQclear(res);
-    return 0;
+    return db_page_items(res, q->limit, items, more, err);
 }
 
 int assignment_store_is_future(struct db_conn *conn, const char *when, struct app_error *err)

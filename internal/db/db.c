@@ -515,6 +515,25 @@ const char *db_value(const PGresult *res, int row, const char *column)
     return PQgetvalue(res, row, col);
 }
 
+int db_page_items(PGresult *res, int limit, json_t **items, int *more, struct app_error *err)
+{
+    int i, n = PQntuples(res);
+    *more = n > limit;
+    *items = json_array();
+    for (i = 0; *items && i < n && i < limit; i++) {
+        const char *text = db_value(res, i, "doc");
+        json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+        if (!doc || json_object_set_new(doc, "_cursor_key", json_string(db_value(res, i, "k"))) ||
+            json_array_append_new(*items, doc)) {
+            json_decref(doc);
+            json_decref(*items);
+            *items = NULL;
+        }
+    }
+    PQclear(res);
+    return *items ? 0 : app_error_internal(err);
+}
+
 int db_bool(const PGresult *res, int row, const char *column)
 {
     const char *v = db_value(res, row, column);

@@ -9,6 +9,7 @@
 #ifndef CSO_DB_H
 #define CSO_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "../apperr/apperr.h"
@@ -77,6 +78,14 @@ int db_ping(struct db_pool *pool);
 const char *db_value(const PGresult *res, int row, const char *column);
 /* 1 if the column is true ("t"), 0 otherwise. */
 int db_bool(const PGresult *res, int row, const char *column);
+
+/* The rows of a keyset-paged list query (columns "doc", the item's JSON
+ * text, and "k", its sort key as text), fetched with LIMIT limit + 1: *items
+ * gets the first `limit` documents parsed, each with a "_cursor_key" member
+ * for http_set_next_cursor; *more is 1 when the extra row came back. Clears
+ * res in every case. Returns 0, or -1 with err 500 (and *items NULL) when a
+ * document does not parse. Caller frees *items with json_decref. */
+int db_page_items(PGresult *res, int limit, json_t **items, int *more, struct app_error *err);
 
 /* Maps a failed result's SQLSTATE to err (exposed for tests and stores that
  * want to refine a 409 message). */

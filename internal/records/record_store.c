@@ -105,23 +105,6 @@ static int one_doc(PGresult *res, json_t **out, char *etag, const char *what, st
     return *out ? 0 : app_error_internal(err);
 }
 
-/* Turns the rows of a list query into items carrying their cursor key. */
-static int page_items(PGresult *res, int limit, json_t **items, int *more)
-{
-    int i, n = PQntuples(res);
-    *more = n > limit;
-    *items = json_array();
-    for (i = 0; i < n && i < limit; i++) {
-        json_t *doc = json_loads(db_value(res, i, "doc"), 0, NULL);
-        if (!doc)
-            continue;
-        json_object_set_new(doc, "_cursor_key", json_string(db_value(res, i, "k")));
-        json_array_append_new(*items, doc);
-    }
-    PQclear(res);
-    return 0;
-}
-
 int record_store_document_count(struct db_conn *conn, const char *case_id, long *n,
                                 struct app_error *err)
 {
@@ -236,7 +219,7 @@ int record_store_document_list(struct db_conn *conn, const struct record_page *q
     res = db_exec(conn, "document_list", 5, params, err);
     if (!res)
         return -1;
-    return page_items(res, q->limit, items, more);
+    return db_page_items(res, q->limit, items, more, err);
 }
 
 int record_store_content_open(struct db_conn *conn, const char *case_id, const char *doc_id,
@@ -309,7 +292,7 @@ int record_store_medication_list(struct db_conn *conn, const struct record_page 
     res = db_exec(conn, "medication_list", 4, params, err);
     if (!res)
         return -1;
-    return page_items(res, q->limit, items, more);
+    return db_page_items(res, q->limit, items, more, err);
 }
 
 int record_store_medication_delete(struct db_conn *conn, const char *case_id, const char *med_id,

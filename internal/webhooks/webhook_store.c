@@ -43,7 +43,7 @@ static const struct db_statement statements[] = {
                            " WHERE s.id = $1::uuid FOR UPDATE"},
     {"webhook_list",
      "SELECT s.id, " WEBHOOK_JSON "::text AS doc,"
-     " to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS cursor_key"
+     " to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS k"
      " FROM webhook_subscriptions s"
      " WHERE ($1::timestamptz IS NULL OR (s.created_at, s.id) < ($1::timestamptz, $2::uuid))"
      " ORDER BY s.created_at DESC, s.id DESC LIMIT $3::int"},
@@ -217,27 +217,11 @@ int webhook_store_list(struct db_conn *conn, const char *after_created, const ch
     char limit_s[16];
     const char *params[3] = {after_created, after_id, limit_s};
     PGresult *res;
-    int i, n;
 
     snprintf(limit_s, sizeof limit_s, "%d", limit + 1);
     if (!(res = db_exec(conn, "webhook_list", 3, params, err)))
         return -1;
-    n = PQntuples(res);
-    *more = n > limit;
-    *items = json_array();
-    for (i = 0; i < n && i < limit; i++) {
-        json_t *item = parse_doc(res, i);
-        if (!item) {
-            PQclear(res);
-            json_decref(*items);
-            *items = NULL;
-            return app_error_internal(err);
-        }
-        json_object_set_new(item, "_cursor_key", json_string(db_value(res, i, "cursor_key")));
-        json_array_append_new(*items, item);
-    }
-    PQclear(res);
-    return 0;
+    return db_page_items(res, limit, items, more, err);
 }
 
 int webhook_store_attempts(struct db_conn *conn, const char *id, int limit, json_t **items,
