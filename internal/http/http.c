@@ -44,6 +44,9 @@ struct http_server {
     pthread_t acceptor;
     int acceptor_running;
     atomic_int stopping;
+    /* Connections handed to MHD and not yet closed: counted up by the
+     * accept thread, down by MHD's close notification. */
+    atomic_int open_connections;
 };
 
 /* ---------- problem+json: the one place errors are rendered ---------- */
@@ -879,6 +882,16 @@ struct http_server *http_server_new(const struct app *app, const struct http_rou
     return srv;
 }
 
+static void notify_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    (void)connection;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&srv->open_connections, 1);
+}
+
 /* Accepts connections and hands each to MHD, which files it with the worker
  * thread whose index is the socket number modulo the pool size (the next one
  * with room when that one is full). Consecutive sockets therefore spread
@@ -894,8 +907,22 @@ static void *accept_loop(void *arg)
     while (!atomic_load(&srv->stopping)) {
         struct sockaddr_in peer;
         socklen_t len = sizeof peer;
-        int fd =
-            accept4(srv->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd;
+        /* MAX_CONNECTIONS is enforced here, not by MHD: libmicrohttpd 0.9.75
+         * deadlocks a worker (it locks a mutex it already holds) when a
+         * connection handed to it finds the worker at its share of MHD's
+         * limit, so MHD gets a limit no worker can reach (http_server_start).
+         * At the limit new clients wait in the listen backlog, as they did
+         * when MHD accepted for itself. */
+        if (atomic_load(&srv->open_connections) >= srv->app->cfg->max_connections) {
+            time_t now = time(NULL);
+            if (now != last_warning) /* at most one line a second */
+                log_msg(LOG_WARN, "http: MAX_CONNECTIONS open; new clients wait in the backlog");
+            last_warning = now;
+            usleep(2000);
+            continue;
+        }
+        fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (atomic_load(&srv->stopping))
                 break;
@@ -906,12 +933,11 @@ static void *accept_loop(void *arg)
             continue; /* EINTR, ECONNABORTED and the like: the next one */
         }
         /* MHD owns (and on failure closes) the socket from here on. */
+        atomic_fetch_add(&srv->open_connections, 1);
         if (MHD_add_connection(srv->instance.mhd_daemon, fd, (struct sockaddr *)&peer, len) !=
             MHD_YES) {
-            time_t now = time(NULL);
-            if (now != last_warning) /* at most one line a second under a flood */
-                log_msg(LOG_WARN, "http: connection refused: MAX_CONNECTIONS reached");
-            last_warning = now;
+            atomic_fetch_sub(&srv->open_connections, 1);
+            log_msg(LOG_WARN, "http: MHD could not take a connection: %s", strerror(errno));
         }
     }
     return NULL;
@@ -940,8 +966,11 @@ int http_server_start(struct http_server *srv)
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, srv},
         {MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
+        /* MHD splits this evenly over its workers; each share is at least
+         * MAX_CONNECTIONS, so no worker ever meets its limit (accept_loop). */
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections * cfg->threads, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
