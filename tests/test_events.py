@@ -267,6 +267,10 @@ def consumer_misses_nothing_and_sees_nothing_twice_with_two_replicas_writing():
                 c = create_case(token("navigator"), via=via)
                 with lock:
                     created.append(c["id"])
+                # Spread the writes over the ~1.3 s in which the slow sessions
+                # hold their early transaction ids: a fast server finished all
+                # 60 before the first one began, and nothing was reordered.
+                time.sleep(0.12)
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(repr(e))
 

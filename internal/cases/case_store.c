@@ -271,8 +271,7 @@ int case_store_list_audited(struct db_conn *conn, const struct case_list_query *
     char limit[16], shown[16];
     const char *params[11];
     PGresult *res;
-    int i, n;
-    size_t cap = 256, len = 0;
+    int n;
     char *buf;
 
     memset(page, 0, sizeof *page);
@@ -297,22 +296,10 @@ int case_store_list_audited(struct db_conn *conn, const struct case_list_query *
     if (n > q->limit)
         n = q->limit;
     /* The documents are PostgreSQL's JSON text: joined, never re-parsed. */
-    for (i = 0; i < n; i++)
-        cap += (size_t)PQgetlength(res, i, 0) + 1;
-    if (!(buf = malloc(cap))) {
+    if (!(buf = db_json_array_text(res, n))) {
         PQclear(res);
         return app_error_internal(err);
     }
-    buf[len++] = '[';
-    for (i = 0; i < n; i++) {
-        size_t dl = (size_t)PQgetlength(res, i, 0);
-        if (i > 0)
-            buf[len++] = ',';
-        memcpy(buf + len, PQgetvalue(res, i, 0), dl);
-        len += dl;
-    }
-    buf[len++] = ']';
-    buf[len] = 0;
     page->items_json = buf;
     page->count = n;
     if (n > 0) {

@@ -515,6 +515,28 @@ const char *db_value(const PGresult *res, int row, const char *column)
     return PQgetvalue(res, row, col);
 }
 
+char *db_json_array_text(const PGresult *res, int n)
+{
+    size_t cap = 3, len = 0;
+    char *buf;
+    int i;
+    for (i = 0; i < n; i++)
+        cap += (size_t)PQgetlength(res, i, 0) + 1;
+    if (!(buf = malloc(cap)))
+        return NULL;
+    buf[len++] = '[';
+    for (i = 0; i < n; i++) {
+        size_t dl = (size_t)PQgetlength(res, i, 0);
+        if (i > 0)
+            buf[len++] = ',';
+        memcpy(buf + len, PQgetvalue(res, i, 0), dl);
+        len += dl;
+    }
+    buf[len++] = ']';
+    buf[len] = 0;
+    return buf;
+}
+
 int db_page_items(PGresult *res, int limit, json_t **items, int *more, struct app_error *err)
 {
     int i, n = PQntuples(res);

@@ -79,6 +79,12 @@ const char *db_value(const PGresult *res, int row, const char *column);
 /* 1 if the column is true ("t"), 0 otherwise. */
 int db_bool(const PGresult *res, int row, const char *column);
 
+/* The JSON texts in column 0 of the first n rows of res joined into one JSON
+ * array, "[a,b,...]", without parsing them (PostgreSQL rendered them).
+ * Returns a malloc'd string (caller frees with free), or NULL when out of
+ * memory. */
+char *db_json_array_text(const PGresult *res, int n);
+
 /* The rows of a keyset-paged list query (columns "doc", the item's JSON
  * text, and "k", its sort key as text), fetched with LIMIT limit + 1: *items
  * gets the first `limit` documents parsed, each with a "_cursor_key" member

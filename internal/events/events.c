@@ -69,9 +69,8 @@ int events_feed_read(struct db_conn *conn, const struct events_position *pos, in
     char limit_s[16];
     const char *params[3] = {pos->txid, pos->id, limit_s};
     PGresult *res;
-    size_t cap = 3, len = 0;
     char *buf;
-    int i, n;
+    int n;
 
     /* One extra row tells whether another page is ready right now. */
     snprintf(limit_s, sizeof limit_s, "%d", limit + 1);
@@ -84,22 +83,10 @@ int events_feed_read(struct db_conn *conn, const struct events_position *pos, in
         n = limit;
     *last = *pos;
     /* The events are PostgreSQL's JSON text: joined, never re-parsed. */
-    for (i = 0; i < n; i++)
-        cap += (size_t)PQgetlength(res, i, 0) + 1;
-    if (!(buf = malloc(cap))) {
+    if (!(buf = db_json_array_text(res, n))) {
         PQclear(res);
         return app_error_internal(err);
     }
-    buf[len++] = '[';
-    for (i = 0; i < n; i++) {
-        size_t dl = (size_t)PQgetlength(res, i, 0);
-        if (i > 0)
-            buf[len++] = ',';
-        memcpy(buf + len, PQgetvalue(res, i, 0), dl);
-        len += dl;
-    }
-    buf[len++] = ']';
-    buf[len] = 0;
     *items_json = buf;
     if (n > 0) {
         snprintf(last->txid, sizeof last->txid, "%s", db_value(res, n - 1, "txid"));
