@@ -104,20 +104,6 @@ void assignment_store_init(void)
     db_register(statements);
 }
 
-/* Parses the single JSON column of a one-row result; 404 when no row. */
-static int one_doc(PGresult *res, const char *column, json_t **out, struct app_error *err,
-                   const char *what)
-{
-    const char *v;
-    if (PQntuples(res) != 1 || !(v = db_value(res, 0, column))) {
-        PQclear(res);
-        return app_error_not_found(err, what);
-    }
-    *out = json_loads(v, 0, NULL);
-    PQclear(res);
-    return *out ? 0 : app_error_internal(err);
-}
-
 int assignment_store_ref(struct db_conn *conn, const char *id, int lock, struct assignment_ref *out,
                          struct app_error *err)
 {
@@ -146,7 +132,7 @@ int assignment_store_get(struct db_conn *conn, const char *id, json_t **out, str
     PGresult *res = db_exec(conn, "assignment_get", 1, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "assignment");
+    return db_one_doc(res, "doc", out, err, "assignment");
 }
 
 static int exists(struct db_conn *conn, const char *stmt, int n, const char *const *params,
@@ -214,7 +200,7 @@ int assignment_store_create(struct db_conn *conn, const char *case_id, const cha
                       "The specialist has no free slot, is not accepting cases or has retired.");
         return -1;
     }
-    return one_doc(res, "doc", out, err, "assignment");
+    return db_one_doc(res, "doc", out, err, "assignment");
 }
 
 /* Runs a state-changing statement; no row means the assignment left the
@@ -227,7 +213,7 @@ static int change(PGresult *res, json_t **out, struct app_error *err, const char
         PQclear(res);
         return app_error_conflict(err, "The assignment is no longer %s.", from);
     }
-    return one_doc(res, "doc", out, err, "assignment");
+    return db_one_doc(res, "doc", out, err, "assignment");
 }
 
 int assignment_store_accept(struct db_conn *conn, const char *id, json_t **out,
@@ -282,7 +268,7 @@ int assignment_store_set_consultation(struct db_conn *conn, const char *id, int 
                       "The assignment changed since you read it; read it again and retry.");
         return -1;
     }
-    return one_doc(res, "doc", out, err, "assignment");
+    return db_one_doc(res, "doc", out, err, "assignment");
 }
 
 int assignment_store_accepted_for(struct db_conn *conn, const char *case_id,
@@ -302,7 +288,7 @@ int assignment_store_list_for_case(struct db_conn *conn, const char *case_id,
     PGresult *res = db_exec(conn, "assignment_list_for_case", 2, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "items", items, err, "case");
+    return db_one_doc(res, "items", items, err, "case");
 }
 
 int assignment_store_list(struct db_conn *conn, const struct assignment_list_query *q,

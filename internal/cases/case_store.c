@@ -180,21 +180,6 @@ void case_store_init(void)
     db_register(statements);
 }
 
-/* Parses the single JSON column of a one-row result; 404 when no row. */
-static int one_doc(PGresult *res, const char *column, json_t **out, struct app_error *err,
-                   const char *what)
-{
-    const char *v;
-    json_error_t jerr;
-    if (PQntuples(res) != 1 || !(v = db_value(res, 0, column))) {
-        PQclear(res);
-        return app_error_not_found(err, what);
-    }
-    *out = json_loads(v, 0, &jerr);
-    PQclear(res);
-    return *out ? 0 : app_error_internal(err);
-}
-
 /* Copies the one-row result's document text and version; 404 when no row. */
 static int one_doc_text(PGresult *res, struct case_text *out, struct app_error *err)
 {
@@ -231,7 +216,7 @@ int case_store_get(struct db_conn *conn, const char *id, json_t **out, struct ap
     PGresult *res = db_exec(conn, "case_get", 1, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "case");
+    return db_one_doc(res, "doc", out, err, "case");
 }
 
 int case_store_read_audited(struct db_conn *conn, const struct principal *who, const char *id,
@@ -262,7 +247,7 @@ int case_store_update(struct db_conn *conn, const char *id, int version, const c
                       "The case changed since you read it; read it again and retry.");
         return -1;
     }
-    return one_doc(res, "doc", out, err, "case");
+    return db_one_doc(res, "doc", out, err, "case");
 }
 
 int case_store_list_audited(struct db_conn *conn, const struct case_list_query *q,
@@ -322,7 +307,7 @@ int case_store_transition(struct db_conn *conn, const char *id, const char *from
         PQclear(res);
         return app_error_conflict(err, "The case is no longer %s.", from_status);
     }
-    return one_doc(res, "doc", out, err, "case");
+    return db_one_doc(res, "doc", out, err, "case");
 }
 
 int case_store_cancel_assignments(struct db_conn *conn, const char *id, struct app_error *err)
@@ -362,7 +347,7 @@ int case_store_open_round(struct db_conn *conn, const char *parent_id, const str
     free(qs);
     if (!res)
         return -1;
-    if ((rc = one_doc(res, "doc", out, err, "case")) != 0)
+    if ((rc = db_one_doc(res, "doc", out, err, "case")) != 0)
         return rc;
     copy[1] = json_string_value(json_object_get(*out, "id"));
     res = db_exec(conn, "case_copy_records", 2, copy, err);
@@ -381,7 +366,7 @@ int case_store_history(struct db_conn *conn, const char *id, json_t **items, str
     PGresult *res = db_exec(conn, "case_history", 1, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "items", items, err, "case");
+    return db_one_doc(res, "items", items, err, "case");
 }
 
 /* What a reviewer needs, and which of it blocks submission. Imaging is
@@ -489,7 +474,7 @@ static int vocabulary(struct db_conn *conn, const char *stmt, json_t **items, st
     PGresult *res = db_exec(conn, stmt, 0, NULL, err);
     if (!res)
         return -1;
-    return one_doc(res, "items", items, err, "vocabulary");
+    return db_one_doc(res, "items", items, err, "vocabulary");
 }
 
 int case_store_cancer_types(struct db_conn *conn, json_t **items, struct app_error *err)

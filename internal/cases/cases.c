@@ -72,7 +72,7 @@ static const struct vfield patient_fields[] = {
     {"preferred_language", V_STRING, 0, 2, 16, NULL, NULL, 0},
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
-static const struct vfield stage_fields[] = {
+const struct vfield case_stage_fields[] = {
     {"unknown", V_BOOL, 0, 0, 0, NULL, NULL, 0},
     {"system", V_ENUM, 0, 0, 0, stage_systems, NULL, 0},
     {"t", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
@@ -84,7 +84,7 @@ static const struct vfield stage_fields[] = {
 static const struct vfield diagnosis_fields[] = {
     {"cancer_type", V_STRING, V_REQUIRED, 1, 64, NULL, NULL, 0},
     {"diagnosis_date", V_DATE, V_NULLABLE, 0, 0, NULL, NULL, 0},
-    {"stage", V_OBJECT, 0, 0, 0, NULL, stage_fields, 0},
+    {"stage", V_OBJECT, 0, 0, 0, NULL, case_stage_fields, 0},
     {"histology", V_TEXT, V_NULLABLE, 1, 2000, NULL, NULL, 0},
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };

@@ -14,6 +14,11 @@
 
 void cases_store_init(void);
 const struct http_route *cases_routes(void);
+/* A cancer stage as a case and a reviewer's opinion both state it:
+ * {"unknown", "system" (ajcc8, ajcc7, figo, ann_arbor, iss, other), "t", "n",
+ * "m", "group"}. Static, NULL-name terminated. */
+extern const struct vfield case_stage_fields[];
+
 /* The request-body schemas of the cases routes (static; for the fuzzer). */
 const struct vschema *cases_schemas(void);
 

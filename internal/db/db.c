@@ -515,6 +515,19 @@ const char *db_value(const PGresult *res, int row, const char *column)
     return PQgetvalue(res, row, col);
 }
 
+int db_one_doc(PGresult *res, const char *column, json_t **out, struct app_error *err,
+               const char *what)
+{
+    const char *v;
+    if (PQntuples(res) != 1 || !(v = db_value(res, 0, column))) {
+        PQclear(res);
+        return app_error_not_found(err, what);
+    }
+    *out = json_loads(v, 0, NULL);
+    PQclear(res);
+    return *out ? 0 : app_error_internal(err);
+}
+
 char *db_json_array_text(const PGresult *res, int n)
 {
     size_t cap = 3, len = 0;

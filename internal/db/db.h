@@ -79,6 +79,13 @@ const char *db_value(const PGresult *res, int row, const char *column);
 /* 1 if the column is true ("t"), 0 otherwise. */
 int db_bool(const PGresult *res, int row, const char *column);
 
+/* The JSON document in `column` of a one-row result: *out is it parsed
+ * (caller frees with json_decref). No row, or a NULL value, is a 404 naming
+ * `what`; text that does not parse is a 500. Clears res in every case.
+ * Returns 0 or -1 with err. */
+int db_one_doc(PGresult *res, const char *column, json_t **out, struct app_error *err,
+               const char *what);
+
 /* The JSON texts in column 0 of the first n rows of res joined into one JSON
  * array, "[a,b,...]", without parsing them (PostgreSQL rendered them).
  * Returns a malloc'd string (caller frees with free), or NULL when out of

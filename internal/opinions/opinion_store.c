@@ -128,20 +128,6 @@ void opinion_store_init(void)
     db_register(statements);
 }
 
-/* Parses the single JSON column of a one-row result; 404 when no row. */
-static int one_doc(PGresult *res, const char *column, json_t **out, struct app_error *err,
-                   const char *what)
-{
-    const char *v;
-    if (PQntuples(res) != 1 || !(v = db_value(res, 0, column))) {
-        PQclear(res);
-        return app_error_not_found(err, what);
-    }
-    *out = json_loads(v, 0, NULL);
-    PQclear(res);
-    return *out ? 0 : app_error_internal(err);
-}
-
 /* Copies the first column of a zero-or-one-row result into id. */
 static int one_id(PGresult *res, char id[37])
 {
@@ -196,7 +182,7 @@ int opinion_store_insert(struct db_conn *conn, const char *case_id, const char *
     free(body);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "opinion");
+    return db_one_doc(res, "doc", out, err, "opinion");
 }
 
 int opinion_store_get(struct db_conn *conn, const char *id, json_t **out, struct app_error *err)
@@ -205,7 +191,7 @@ int opinion_store_get(struct db_conn *conn, const char *id, json_t **out, struct
     PGresult *res = db_exec(conn, "opinion_get", 1, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "opinion");
+    return db_one_doc(res, "doc", out, err, "opinion");
 }
 
 int opinion_store_update(struct db_conn *conn, const char *id, int version, const json_t *doc,
@@ -225,7 +211,7 @@ int opinion_store_update(struct db_conn *conn, const char *id, int version, cons
                       "The opinion changed since you read it; read it again and retry.");
         return -1;
     }
-    return one_doc(res, "doc", out, err, "opinion");
+    return db_one_doc(res, "doc", out, err, "opinion");
 }
 
 int opinion_store_sign(struct db_conn *conn, const char *id, const char *signer_sub, json_t **out,
@@ -239,7 +225,7 @@ int opinion_store_sign(struct db_conn *conn, const char *id, const char *signer_
         PQclear(res);
         return app_error_conflict(err, "The opinion is already signed.");
     }
-    return one_doc(res, "doc", out, err, "opinion");
+    return db_one_doc(res, "doc", out, err, "opinion");
 }
 
 int opinion_store_amend(struct db_conn *conn, const char *opinion_id, const char *reason,
@@ -252,7 +238,7 @@ int opinion_store_amend(struct db_conn *conn, const char *opinion_id, const char
     free(ch);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "opinion");
+    return db_one_doc(res, "doc", out, err, "opinion");
 }
 
 int opinion_store_list_for_case(struct db_conn *conn, const char *case_id, const char *role,
@@ -262,7 +248,7 @@ int opinion_store_list_for_case(struct db_conn *conn, const char *case_id, const
     PGresult *res = db_exec(conn, "opinion_list_for_case", 3, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "items", items, err, "case");
+    return db_one_doc(res, "items", items, err, "case");
 }
 
 int opinion_store_later_rounds(struct db_conn *conn, const char *case_id, json_t **ids,
@@ -272,7 +258,7 @@ int opinion_store_later_rounds(struct db_conn *conn, const char *case_id, json_t
     PGresult *res = db_exec(conn, "opinion_later_rounds", 1, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "ids", ids, err, "case");
+    return db_one_doc(res, "ids", ids, err, "case");
 }
 
 int opinion_store_report(struct db_conn *conn, const char *id, json_t **out, struct app_error *err)
@@ -281,7 +267,7 @@ int opinion_store_report(struct db_conn *conn, const char *id, json_t **out, str
     PGresult *res = db_exec(conn, "opinion_report", 1, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "opinion");
+    return db_one_doc(res, "doc", out, err, "opinion");
 }
 
 int opinion_store_signed_for_case(struct db_conn *conn, const char *case_id, char id[37],
@@ -304,7 +290,7 @@ int opinion_store_acknowledge(struct db_conn *conn, const char *case_id, const c
         return -1;
     *created = PQntuples(res) == 1;
     if (*created)
-        return one_doc(res, "doc", out, err, "acknowledgement");
+        return db_one_doc(res, "doc", out, err, "acknowledgement");
     PQclear(res);
     return opinion_store_acknowledgement(conn, case_id, out, err);
 }
@@ -316,5 +302,5 @@ int opinion_store_acknowledgement(struct db_conn *conn, const char *case_id, jso
     PGresult *res = db_exec(conn, "ack_get", 1, params, err);
     if (!res)
         return -1;
-    return one_doc(res, "doc", out, err, "acknowledgement");
+    return db_one_doc(res, "doc", out, err, "acknowledgement");
 }

@@ -10,6 +10,7 @@
 #include "../audit/audit.h"
 #include "../cases/case_access.h"
 #include "../cases/case_store.h"
+#include "../cases/cases.h"
 #include "../events/events.h"
 #include "../validate/validate.h"
 #include "opinion_pdf.h"
@@ -19,9 +20,6 @@
 
 static const char *const concordances[] = {
     "agree", "minor_change", "major_change", "different_diagnosis", "insufficient_records", NULL};
-/* Same vocabulary as a case's stage (cases.c). */
-static const char *const stage_systems[] = {"ajcc8", "ajcc7", "figo", "ann_arbor",
-                                            "iss",   "other", NULL};
 static const char *const materials[] = {"pathology_report",
                                         "pathology_slides",
                                         "imaging",
@@ -33,18 +31,9 @@ static const char *const materials[] = {"pathology_report",
                                         "other",
                                         NULL};
 
-static const struct vfield stage_fields[] = {
-    {"unknown", V_BOOL, 0, 0, 0, NULL, NULL, 0},
-    {"system", V_ENUM, 0, 0, 0, stage_systems, NULL, 0},
-    {"t", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
-    {"n", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
-    {"m", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
-    {"group", V_STRING, V_NULLABLE, 1, 16, NULL, NULL, 0},
-    {NULL, 0, 0, 0, 0, NULL, NULL, 0},
-};
 static const struct vfield diagnosis_fields[] = {
     {"cancer_type", V_STRING, V_REQUIRED, 1, 64, NULL, NULL, 0},
-    {"stage", V_OBJECT, 0, 0, 0, NULL, stage_fields, 0},
+    {"stage", V_OBJECT, 0, 0, 0, NULL, case_stage_fields, 0},
     {"histology", V_TEXT, V_NULLABLE, 1, 2000, NULL, NULL, 0},
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
