@@ -3,14 +3,13 @@
 -- for one of the plan's seeded members: an active member, the full stub answer.
 package.path = (os.getenv("BENCH_LUA") or "bench/lua") .. "/?.lua;" .. package.path
 local b = require("common")
-local rows
+local reqs
 function init(args)
   b.seed()
-  rows = b.tsv(b.data_dir(args) .. "/open_cases.tsv")
+  reqs = b.requests(b.tsv(b.data_dir(args) .. "/open_cases.tsv"), function(r)
+    local body = string.format('{"payer_id":"%s","member_id":"%s"}', r.payer_id, r.member_id)
+    return b.post("/v1/cases/" .. r.case_id .. "/coverage-checks", r.token, body)
+  end)
 end
-function request()
-  local r = b.pick(rows)
-  local body = string.format('{"payer_id":"%s","member_id":"%s"}', r.payer_id, r.member_id)
-  return b.post("/v1/cases/" .. r.case_id .. "/coverage-checks", r.token, body)
-end
+function request() return b.pick(reqs) end
 done = b.done

@@ -2,10 +2,11 @@
 -- Idempotency-Key, so the plain write path: case, history, audit, event).
 package.path = (os.getenv("BENCH_LUA") or "bench/lua") .. "/?.lua;" .. package.path
 local b = require("common")
-local rows
-function init(args) b.seed(); rows = b.tsv(b.data_dir(args) .. "/creates.tsv") end
-function request()
-  local r = b.pick(rows)
-  return b.post("/v1/cases", r.token, r.doc)
+local reqs
+function init(args)
+  b.seed()
+  reqs = b.requests(b.tsv(b.data_dir(args) .. "/creates.tsv"),
+                    function(r) return b.post("/v1/cases", r.token, r.doc) end)
 end
+function request() return b.pick(reqs) end
 done = b.done

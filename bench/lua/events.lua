@@ -5,10 +5,11 @@
 -- does not parse every body in Lua and become the bottleneck.
 package.path = (os.getenv("BENCH_LUA") or "bench/lua") .. "/?.lua;" .. package.path
 local b = require("common")
-local rows
-function init(args) b.seed(); rows = b.tsv(b.data_dir(args) .. "/events.tsv") end
-function request()
-  local r = b.pick(rows)
-  return b.get("/v1/events?limit=100&after=" .. r.cursor, r.token)
+local reqs
+function init(args)
+  b.seed()
+  reqs = b.requests(b.tsv(b.data_dir(args) .. "/events.tsv"),
+                    function(r) return b.get("/v1/events?limit=100&after=" .. r.cursor, r.token) end)
 end
+function request() return b.pick(reqs) end
 done = b.done

@@ -2,10 +2,11 @@
 -- for any case.
 package.path = (os.getenv("BENCH_LUA") or "bench/lua") .. "/?.lua;" .. package.path
 local b = require("common")
-local rows
-function init(args) b.seed(); rows = b.tsv(b.data_dir(args) .. "/lists.tsv") end
-function request()
-  local r = b.pick(rows)
-  return b.get("/v1/cases/" .. r.case_id .. "/matches?limit=10", r.token)
+local reqs
+function init(args)
+  b.seed()
+  reqs = b.requests(b.tsv(b.data_dir(args) .. "/lists.tsv"),
+                    function(r) return b.get("/v1/cases/" .. r.case_id .. "/matches?limit=10", r.token) end)
 end
+function request() return b.pick(reqs) end
 done = b.done

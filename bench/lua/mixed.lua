@@ -6,17 +6,16 @@ local reads, lists, creates
 function init(args)
   b.seed()
   local d = b.data_dir(args)
-  reads, lists, creates = b.tsv(d .. "/reads.tsv"), b.tsv(d .. "/lists.tsv"), b.tsv(d .. "/creates.tsv")
+  reads = b.requests(b.tsv(d .. "/reads.tsv"),
+                     function(r) return b.get("/v1/cases/" .. r.case_id, r.token) end)
+  lists = b.requests(b.tsv(d .. "/lists.tsv"),
+                     function(r) return b.get("/v1/cases?limit=50", r.token) end)
+  creates = b.requests(b.tsv(d .. "/creates.tsv"),
+                       function(r) return b.post("/v1/cases", r.token, r.doc) end)
 end
 function request()
   local x = math.random(100)
-  if x <= 70 then
-    local r = b.pick(reads)
-    return b.get("/v1/cases/" .. r.case_id, r.token)
-  elseif x <= 80 then
-    return b.get("/v1/cases?limit=50", b.pick(lists).token)
-  end
-  local r = b.pick(creates)
-  return b.post("/v1/cases", r.token, r.doc)
+  if x <= 70 then return b.pick(reads) elseif x <= 80 then return b.pick(lists) end
+  return b.pick(creates)
 end
 done = b.done

@@ -31,7 +31,7 @@ def main():
       f"HTTP_THREADS={meta.get('threads', '?')}, LOG_LEVEL=info (one JSON line per request to a "
       f"file), RATE_LIMIT_PER_MINUTE={meta.get('rate_limit', '?')} per subject.")
     w(f"- PostgreSQL {meta.get('pg_version', '?')}: fsync={meta.get('fsync', '?')}, "
-      f"synchronous_commit={meta.get('sync_commit', '?')}, shared_buffers=256MB, "
+      f"synchronous_commit={meta.get('sync_commit', '?')}, {meta.get('pg_settings') or '?'}, "
       f"max_connections={meta.get('max_connections', '?')}; same settings for the service and "
       f"the limit.")
     w(f"- Each measurement: {meta.get('warmup', '?')} s warm-up, then {meta.get('duration', '?')} s "

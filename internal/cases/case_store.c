@@ -60,7 +60,11 @@ static const struct db_statement statements[] = {
     {"case_insert_recorded",
      "WITH ins AS (INSERT INTO cases (patient_sub, created_by_sub, "
      "created_by_role," CASE_COLUMN_NAMES ") SELECT $1, $2, $3," CASE_COLUMNS_FROM_DOC
-     " FROM (SELECT $4::jsonb AS d) x RETURNING *),"
+     " FROM (SELECT $4::jsonb AS d) x"
+     /* the cancer-type vocabulary check, in the same round trip: no row
+      * (and nothing written) when the code is not in the vocabulary */
+     " WHERE EXISTS (SELECT 1 FROM cancer_types t WHERE t.code = x.d#>>'{diagnosis,cancer_type}')"
+     " RETURNING *),"
      " h AS (INSERT INTO case_status_history (case_id, from_status, to_status, actor_sub,"
      "   actor_role) SELECT id, NULL, status, $2, $3 FROM ins),"
      " a AS (INSERT INTO audit_events (actor_sub, actor_role, action, resource_type, resource_id,"
@@ -198,15 +202,17 @@ static int one_doc_text(PGresult *res, struct case_text *out, struct app_error *
 }
 
 int case_store_insert(struct db_conn *conn, const struct principal *who, const char *patient_sub,
-                      const json_t *doc, const char *request_id, struct case_text *out,
+                      const char *doc_json, const char *request_id, struct case_text *out,
                       struct app_error *err)
 {
-    char *body = json_dumps(doc, JSON_COMPACT);
-    const char *params[5] = {patient_sub, who->sub, role_name(who->role), body, request_id};
+    const char *params[5] = {patient_sub, who->sub, role_name(who->role), doc_json, request_id};
     PGresult *res = db_exec(conn, "case_insert_recorded", 5, params, err);
-    free(body);
     if (!res)
         return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 1;
+    }
     return one_doc_text(res, out, err);
 }
 

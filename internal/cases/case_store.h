@@ -32,13 +32,18 @@ struct case_page {
     char last_id[37];
 };
 
-/* Inserts a case from a validated create document. patient_sub may be NULL
- * (staff-created case for a patient without an account). Writes the first
- * status-history row, the case.create audit row and the case.created event
- * in the same statement, so it needs no transaction of its own. On success
- * *out holds the new case's representation, id and version. */
+/* Inserts a case from a validated create document, given as JSON text
+ * (the request body as received: jansson has checked its shape; PostgreSQL
+ * reads it as jsonb). patient_sub may be NULL (staff-created case for a
+ * patient without an account). Writes the first status-history row, the
+ * case.create audit row and the case.created event in the same statement,
+ * so it needs no transaction of its own; the same statement checks
+ * diagnosis.cancer_type against the vocabulary. Returns 0 with *out holding
+ * the new case's representation (caller frees out->json), id and version;
+ * 1 when the cancer type is not in the vocabulary (nothing written); -1 on
+ * error (err set). */
 int case_store_insert(struct db_conn *conn, const struct principal *who, const char *patient_sub,
-                      const json_t *doc, const char *request_id, struct case_text *out,
+                      const char *doc_json, const char *request_id, struct case_text *out,
                       struct app_error *err);
 
 /* Reads one case's representation (caller frees *out). Visibility must have

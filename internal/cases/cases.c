@@ -251,18 +251,30 @@ static void check_case_rules(const json_t *doc, struct app_error *err)
     }
 }
 
+/* Checks a case document's shape and rules for ctx's role (no database). */
+static int validate_case_shape(struct http_ctx *ctx, const json_t *doc, int partial)
+{
+    const struct vfield *spec =
+        ctx->who.role == ROLE_PATIENT ? patient_case_fields : staff_case_fields;
+    validate_object(doc, spec, "", partial, &ctx->err);
+    if (!partial)
+        check_case_rules(doc, &ctx->err);
+    return ctx->err.status ? -1 : 0;
+}
+
+static int unknown_cancer_type(struct http_ctx *ctx)
+{
+    app_error_field(&ctx->err, "diagnosis.cancer_type", "is not a code from GET /v1/cancer-types");
+    return -1;
+}
+
 /* Validates a complete case document for ctx's role and checks the cancer
  * type against the vocabulary. */
 static int validate_case(struct http_ctx *ctx, const json_t *doc, int partial)
 {
-    const struct vfield *spec =
-        ctx->who.role == ROLE_PATIENT ? patient_case_fields : staff_case_fields;
     const char *code;
     int rc;
-    validate_object(doc, spec, "", partial, &ctx->err);
-    if (!partial)
-        check_case_rules(doc, &ctx->err);
-    if (ctx->err.status)
+    if (validate_case_shape(ctx, doc, partial) != 0)
         return -1;
     code = vget_str(json_object_get(doc, "diagnosis"), "cancer_type");
     if (!code)
@@ -272,11 +284,8 @@ static int validate_case(struct http_ctx *ctx, const json_t *doc, int partial)
     rc = case_store_cancer_type_exists(ctx->db, code, &ctx->err);
     if (rc < 0)
         return -1;
-    if (rc == 0) {
-        app_error_field(&ctx->err, "diagnosis.cancer_type",
-                        "is not a code from GET /v1/cancer-types");
-        return -1;
-    }
+    if (rc == 0)
+        return unknown_cancer_type(ctx);
     return 0;
 }
 
@@ -324,13 +333,24 @@ static int create_case(struct http_ctx *ctx)
 {
     struct case_text out = {0};
     const char *patient_sub;
+    char *doc_json;
+    int rc;
 
-    if (validate_case(ctx, ctx->body, 0) != 0)
+    /* The insert checks the cancer type itself: one round trip. */
+    if (validate_case_shape(ctx, ctx->body, 0) != 0)
         return -1;
     patient_sub =
         ctx->who.role == ROLE_PATIENT ? ctx->who.sub : vget_str(ctx->body, "patient_subject");
-    if (!http_db(ctx) || case_store_insert(ctx->db, &ctx->who, patient_sub, ctx->body,
-                                           ctx->request_id, &out, &ctx->err) != 0)
+    if (!http_db(ctx))
+        return -1;
+    if (!(doc_json = http_body_text(ctx)))
+        return app_error_internal(&ctx->err);
+    rc = case_store_insert(ctx->db, &ctx->who, patient_sub, doc_json, ctx->request_id, &out,
+                           &ctx->err);
+    free(doc_json);
+    if (rc == 1)
+        return unknown_cancer_type(ctx);
+    if (rc != 0)
         return -1;
     ctx->audited = 1;
     set_location(ctx, out.id);

@@ -143,6 +143,12 @@ int http_query_limit(struct http_ctx *ctx, int dflt, int max, int *out)
     return 0;
 }
 
+char *http_body_text(const struct http_ctx *ctx)
+{
+    return strndup(ctx->req->binary_body ? ctx->req->binary_body : "",
+                   ctx->req->binary_body_length);
+}
+
 const char *http_header(const struct http_ctx *ctx, const char *name)
 {
     return u_map_get_case(ctx->req->map_header, name);

@@ -116,6 +116,11 @@ const char *http_query(const struct http_ctx *ctx, const char *name);
 /* Parses limit in [1,max] with a default; on error sets ctx->err, returns -1. */
 int http_query_limit(struct http_ctx *ctx, int dflt, int max, int *out);
 
+/* The request body as received, NUL-terminated (a JSON body that parsed
+ * has no NUL byte), for passing on as text; NULL when out of memory.
+ * Caller frees with free. */
+char *http_body_text(const struct http_ctx *ctx);
+
 /* Request header, case-insensitive, or NULL. */
 const char *http_header(const struct http_ctx *ctx, const char *name);
 

@@ -6,16 +6,27 @@
 
 #include "../util/util.h"
 
+/* Joins path and name with a dot into buf (len > 1). Built for every member
+ * of every validated body, so plain copies rather than snprintf. */
 static void field_path(char *buf, size_t len, const char *path, const char *name)
 {
-    int n;
-    if (path && *path)
-        n = snprintf(buf, len, "%s.%s", path, name);
-    else
-        n = snprintf(buf, len, "%s", name);
+    size_t n = 0, plen = path ? strlen(path) : 0, nlen = strlen(name);
+    int cut = 0;
+    if (plen) {
+        if (plen > len - 1)
+            plen = len - 1, cut = 1;
+        memcpy(buf, path, plen);
+        n = plen;
+        if (n < len - 1)
+            buf[n++] = '.';
+    }
+    if (nlen > len - 1 - n)
+        nlen = len - 1 - n, cut = 1;
+    memcpy(buf + n, name, nlen);
+    buf[n + nlen] = '\0';
     /* An unknown member's name comes from the caller and may be long: a cut
      * must not split a character, or the error could not be rendered. */
-    if (n >= 0 && (size_t)n >= len)
+    if (cut)
         utf8_trim_partial(buf);
 }
 
