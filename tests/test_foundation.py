@@ -228,3 +228,17 @@ def pooled_connections_closed_by_a_database_restart_are_replaced_without_a_503()
         rc = srv.stop()
     assert rc == 0, srv.output()[-2000:]
     assert not srv.sanitizer_report(), srv.sanitizer_report()
+
+
+@test
+def http_threads_default_to_the_pool_size_and_can_be_set():
+    # One HTTP thread per pooled connection unless configured: no request
+    # thread waits for a connection (see bench/README.md for the trade-off).
+    for env, threads in (({"DB_POOL_SIZE": 3}, 3), ({"DB_POOL_SIZE": 3, "HTTP_THREADS": 5}, 5)):
+        srv = Server(**env).start()
+        try:
+            expect(srv.api.get("/healthz"), 200)
+        finally:
+            rc = srv.stop()
+        assert rc == 0, srv.output()[-2000:]
+        assert f"db pool 3, http threads {threads})" in srv.output(), srv.output()[-2000:]
