@@ -27,27 +27,29 @@ def slow_check_request(case_id, tok, payer):
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-def send_and_leave(port, request):
+def raw_request(port, request, timeout, answers=None):
+    """Sends request on a new connection. With answers, waits for the reply
+    and appends whether it was a 200; without, leaves at once (the request
+    still runs in the server)."""
     s = socket.socket()
-    s.settimeout(5)
+    s.settimeout(timeout)
     try:
         s.connect(("127.0.0.1", port))
         s.sendall(request)
+        if answers is not None:
+            answers.append(s.recv(4096).startswith(b"HTTP/1.1 200"))
     except OSError:
-        pass
+        if answers is not None:
+            answers.append(False)
     s.close()
 
 
-def ask_health(port, results):
-    s = socket.socket()
-    s.settimeout(20)
-    try:
-        s.connect(("127.0.0.1", port))
-        s.sendall(HEALTH)
-        results.append(s.recv(4096).startswith(b"HTTP/1.1 200"))
-    except OSError:
-        results.append(False)
-    s.close()
+def run_together(n, target, *args):
+    threads = [threading.Thread(target=target, args=args) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 @test
@@ -61,19 +63,9 @@ def crowds_over_max_connections_wait_are_served_and_never_hang_the_server():
         payer = sql("SELECT id FROM payers WHERE name = 'Test Payer: Slow Clearinghouse'")[0][0]
         request = slow_check_request(case_id, tok, payer)
         for round_no in range(3):
-            leavers = [threading.Thread(target=send_and_leave, args=(srv.port, request))
-                       for _ in range(16)]
-            for t in leavers:
-                t.start()
-            for t in leavers:
-                t.join()
+            run_together(16, raw_request, srv.port, request, 5)
             answers = []
-            waiters = [threading.Thread(target=ask_health, args=(srv.port, answers))
-                       for _ in range(24)]
-            for t in waiters:
-                t.start()
-            for t in waiters:
-                t.join()
+            run_together(24, raw_request, srv.port, HEALTH, 20, answers)
             assert answers.count(True) == 24, \
                 f"round {round_no}: {answers.count(True)} of 24 waiting clients answered"
         assert "MAX_CONNECTIONS open" in srv.output(), "the limit was never reached"
