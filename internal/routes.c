@@ -56,6 +56,17 @@ const struct http_route *const *routes_all(void)
     return tables;
 }
 
+const struct http_scope *routes_scopes(void)
+{
+    static const struct http_scope scopes[] = {
+        {"/v1/cases/:id", case_visible},
+        {"/v1/assignments/:id", assignment_visible},
+        {"/v1/opinions/:id", opinion_visible},
+        {NULL, NULL},
+    };
+    return scopes;
+}
+
 const struct vschema *const *routes_schemas(void)
 {
     static const struct vschema *lists[32];

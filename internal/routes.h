@@ -16,6 +16,11 @@ void routes_stop(void);
 /* NULL-terminated array of route tables. */
 const struct http_route *const *routes_all(void);
 
+/* The owner-scoped objects (struct http_scope), NULL-prefix terminated: a
+ * case, an assignment, an opinion, each with the visibility rule of its
+ * module. */
+const struct http_scope *routes_scopes(void);
+
 /* NULL-terminated array of every module's request-body schema list (see
  * struct vschema). A module with JSON bodies adds its list here, next to
  * its route table, so the body fuzzer checks it too. */

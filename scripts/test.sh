@@ -86,6 +86,7 @@ echo "== static checks"
 check "spec lint" scripts/lint-spec.sh
 check "clang-format" make -s format-check
 check "deploy config" /usr/bin/python3 scripts/check-deploy.py
+check "no literal dates that expire (api/, tests/)" /usr/bin/python3 scripts/check-dates.py
 
 echo "== unit tests (ASan/UBSan)"
 ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests >"$TMP/unit.out" 2>&1

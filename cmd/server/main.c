@@ -149,7 +149,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    srv = http_server_new(&app, routes_all());
+    srv = http_server_new(&app, routes_all(), routes_scopes());
     if (!srv || http_server_start(srv) != 0) {
         log_msg(LOG_ERROR, "start-up: cannot listen on %s:%d", cfg.bind_address, cfg.port);
         http_server_stop_and_free(srv);

@@ -120,23 +120,34 @@ static int record_change(struct http_ctx *ctx, int status, const char *action,
  * (case_access) and a specialist sees only their own. With lock != 0 the
  * case and then the assignment are locked, in that order (the order every
  * writer of assignments uses). */
-static int visible_assignment(struct http_ctx *ctx, const char *id, int lock,
-                              struct assignment_ref *a, struct case_ref *c)
+static int visible_assignment(struct db_conn *db, const struct principal *who, const char *id,
+                              int lock, struct assignment_ref *a, struct case_ref *c,
+                              struct app_error *err)
 {
-    if (assignment_store_ref(ctx->db, id, 0, a, &ctx->err) != 0)
+    if (assignment_store_ref(db, id, 0, a, err) != 0)
         return -1;
-    if (ctx->who.role == ROLE_SPECIALIST && strcmp(a->specialist_id, ctx->who.specialist_id) != 0)
-        return app_error_not_found(&ctx->err, "assignment");
-    if (case_access(ctx->db, &ctx->who, a->case_id, lock, c, &ctx->err) != 0) {
-        if (ctx->err.status == 404) {
-            app_error_clear(&ctx->err);
-            app_error_not_found(&ctx->err, "assignment");
+    if (who->role == ROLE_SPECIALIST && strcmp(a->specialist_id, who->specialist_id) != 0)
+        return app_error_not_found(err, "assignment");
+    if (case_access(db, who, a->case_id, lock, c, err) != 0) {
+        if (err->status == 404) {
+            app_error_clear(err);
+            app_error_not_found(err, "assignment");
         }
         return -1;
     }
-    if (lock && assignment_store_ref(ctx->db, id, 1, a, &ctx->err) != 0)
+    if (lock && assignment_store_ref(db, id, 1, a, err) != 0)
         return -1;
     return 0;
+}
+
+int assignment_visible(struct db_conn *db, const struct principal *who, const char *id,
+                       struct app_error *err)
+{
+    struct assignment_ref a;
+    struct case_ref c;
+    if (!uuid_is_valid(id))
+        return app_error_not_found(err, "assignment");
+    return visible_assignment(db, who, id, 0, &a, &c, err);
 }
 
 /* ---------- handlers ---------- */
@@ -293,7 +304,8 @@ static int get_assignment(struct http_ctx *ctx)
     struct assignment_ref a;
     struct case_ref c;
     json_t *out = NULL;
-    if (!id || !http_db(ctx) || visible_assignment(ctx, id, 0, &a, &c) != 0 ||
+    if (!id || !http_db(ctx) ||
+        visible_assignment(ctx->db, &ctx->who, id, 0, &a, &c, &ctx->err) != 0 ||
         assignment_store_get(ctx->db, id, &out, &ctx->err) != 0)
         return -1;
     if (audit_success(ctx, "assignment.read", "assignment", id, a.case_id) != 0) {
@@ -323,7 +335,7 @@ static int answer_offer(struct http_ctx *ctx, int accept)
         reason = vget_str(ctx->body, "reason");
     }
     if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
-        visible_assignment(ctx, id, 1, &a, &c) != 0)
+        visible_assignment(ctx->db, &ctx->who, id, 1, &a, &c, &ctx->err) != 0)
         return -1;
     if (strcmp(a.status, "offered") != 0)
         return app_error_conflict(&ctx->err, "The assignment is %s; only an offered one can be %s.",
@@ -379,7 +391,7 @@ static int change_consultation(struct http_ctx *ctx, int set)
                 check_consultation(ctx, ctx->body, "") != 0))
         return -1;
     if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
-        visible_assignment(ctx, id, 1, &a, &c) != 0)
+        visible_assignment(ctx->db, &ctx->who, id, 1, &a, &c, &ctx->err) != 0)
         return -1;
     snprintf(etag, sizeof etag, "\"%d\"", a.version);
     if (http_require_if_match(ctx, etag) != 0)

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/util.h"
+
 #define VISIBLE_TO " WHERE c.id = $1::uuid AND " CASE_VISIBLE_SQL("$2", "$3", "$4")
 
 static const struct db_statement statements[] = {
@@ -36,6 +38,15 @@ int case_access(struct db_conn *conn, const struct principal *who, const char *c
     snprintf(out->cancer_type, sizeof out->cancer_type, "%s", db_value(res, 0, "cancer_type"));
     PQclear(res);
     return 0;
+}
+
+int case_visible(struct db_conn *conn, const struct principal *who, const char *case_id,
+                 struct app_error *err)
+{
+    struct case_ref ref;
+    if (!uuid_is_valid(case_id))
+        return app_error_not_found(err, "case");
+    return case_access(conn, who, case_id, 0, &ref, err);
 }
 
 int case_status_is_open(const char *status)

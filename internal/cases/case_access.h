@@ -38,6 +38,12 @@ void case_access_store_init(void);
 int case_access(struct db_conn *conn, const struct principal *who, const char *case_id, int lock,
                 struct case_ref *out, struct app_error *err);
 
+/* Whether who may see case_id (any string; not a UUID is not found): 0, or
+ * -1 with err set (404 "case" when not). An http_visible_fn for
+ * /v1/cases/:id. */
+int case_visible(struct db_conn *conn, const struct principal *who, const char *case_id,
+                 struct app_error *err);
+
 /* 1 when the case's status still allows adding or changing records
  * (draft, submitted, in_review), else 0. */
 int case_status_is_open(const char *status);

@@ -27,6 +27,8 @@ struct route_binding {
     const struct app *app;
     const struct http_route *route;
     struct http_server *srv;
+    const struct http_scope *scope; /* the owner-scoped object the path names, or NULL */
+    int scope_param;                /* index of that object's id among the path parameters */
 };
 
 struct http_server {
@@ -708,6 +710,28 @@ static struct route_binding *route_find(struct http_server *srv, const char *met
     return NULL;
 }
 
+/* The visibility-first rule of struct http_scope: a refusal of a request on
+ * an object the caller may not see becomes that object's 404. Refusals that
+ * come before any look at the object stay: authentication and role (401,
+ * 403), the rate limit (429), and not found itself. */
+static void hide_from_strangers(struct http_ctx *ctx, const struct route_binding *b)
+{
+    struct app_error seen = {0};
+    int st = ctx->err.status;
+    if (!b->scope || !ctx->route->roles || st < 400 || st >= 500 || st == 401 || st == 403 ||
+        st == 404 || st == 429 || b->scope_param >= ctx->path_count)
+        return;
+    /* Not http_db: its error would land on the refusal being judged. */
+    if (!ctx->db)
+        ctx->db = db_acquire(ctx->app->pool, &seen);
+    if (ctx->db &&
+        b->scope->visible(ctx->db, &ctx->who, ctx->path_values[b->scope_param], &seen) == 0)
+        return;
+    /* Not visible, or not known (the database is away: fail closed). */
+    app_error_clear(&ctx->err);
+    ctx->err = seen;
+}
+
 static int dispatch(const struct _u_request *req, struct _u_response *res, void *user_data)
 {
     struct route_binding *b = user_data, *found = route_find(b->srv, req->http_verb, req->url_path);
@@ -778,6 +802,7 @@ done:
     if (ctx.err.status) {
         if (ctx.db)
             db_rollback(ctx.db);
+        hide_from_strangers(&ctx, b);
         ctx.status = ctx.err.status;
         http_render_problem(res, &ctx.err, ctx.request_id);
         if (ctx.err.status == 413)
@@ -818,7 +843,27 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_msg(LOG_WARN, "http: %s", buf);
 }
 
-struct http_server *http_server_new(const struct app *app, const struct http_route *const *tables)
+/* The scope whose prefix the route template is or starts with (then a '/'),
+ * and the index of the prefix's parameter among the template's. */
+static const struct http_scope *scope_for(const struct http_scope *scopes, const char *tmpl,
+                                          int *param)
+{
+    for (; scopes && scopes->prefix; scopes++) {
+        size_t n = strlen(scopes->prefix);
+        const char *p;
+        if (strncmp(tmpl, scopes->prefix, n) != 0 || (tmpl[n] != '\0' && tmpl[n] != '/'))
+            continue;
+        *param = -1;
+        for (p = scopes->prefix; (p = strchr(p, ':')) != NULL; p++)
+            (*param)++;
+        if (*param >= 0)
+            return scopes;
+    }
+    return NULL;
+}
+
+struct http_server *http_server_new(const struct app *app, const struct http_route *const *tables,
+                                    const struct http_scope *scopes)
 {
     struct http_server *srv = calloc(1, sizeof *srv);
     int i, n = 0, k = 0;
@@ -872,6 +917,7 @@ struct http_server *http_server_new(const struct app *app, const struct http_rou
             bd->app = app;
             bd->route = r;
             bd->srv = srv;
+            bd->scope = scope_for(scopes, r->path, &bd->scope_param);
         }
     }
     /* ulfius gets no endpoints of ours, only the default one: its matcher

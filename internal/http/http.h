@@ -67,12 +67,38 @@ struct http_ctx {
     char idem_key[129]; /* Idempotency-Key in effect, or "" */
 };
 
+/* Decides whether the caller may see the object named by id (a path
+ * parameter, not yet checked to be a UUID). Returns 0 when visible, or -1
+ * with err set: 404 when absent or not visible, 503 and the like from the
+ * database. */
+typedef int (*http_visible_fn)(struct db_conn *db, const struct principal *who, const char *id,
+                               struct app_error *err);
+
+/* An owner-scoped object: every route whose template is prefix (such as
+ * "/v1/cases/:id", whose one parameter names the object) or starts with
+ * prefix and a '/' serves that object or a child of it. Visibility comes
+ * before validation: a request on such a route that is refused for its
+ * query, headers or body (any 4xx but 401, 403, 404 and 429) gets the 404 of
+ * visible instead when the caller may not see the object, so nothing a
+ * stranger sends learns more than "not found". The check runs on the refusal
+ * path only: a request that is accepted goes on to its handler, whose domain
+ * function checks visibility itself in the same statement that reads or
+ * writes, so the success path pays no extra round trip. Matching by prefix
+ * fails closed: a new route under a scoped path is covered without a word. */
+struct http_scope {
+    const char *prefix;
+    http_visible_fn visible;
+};
+
 /* The server: ulfius instance plus the route table. */
 struct http_server;
 
 /* Creates a server that will serve the NULL-method-terminated route arrays in
- * tables (NULL-terminated array of arrays). Returns NULL on failure. */
-struct http_server *http_server_new(const struct app *app, const struct http_route *const *tables);
+ * tables (NULL-terminated array of arrays), with the owner-scoped objects of
+ * scopes (terminated by a NULL prefix; NULL for none). Both are borrowed and
+ * must outlive the server. Returns NULL on failure. */
+struct http_server *http_server_new(const struct app *app, const struct http_route *const *tables,
+                                    const struct http_scope *scopes);
 /* Starts listening (epoll, internal thread pool, connection limit and
  * timeout). Returns 0 on success. */
 int http_server_start(struct http_server *srv);

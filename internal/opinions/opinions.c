@@ -12,6 +12,7 @@
 #include "../cases/case_store.h"
 #include "../cases/cases.h"
 #include "../events/events.h"
+#include "../util/util.h"
 #include "../validate/validate.h"
 #include "opinion_pdf.h"
 #include "opinion_store.h"
@@ -281,11 +282,11 @@ static int record_change(struct http_ctx *ctx, int status, const char *action,
 }
 
 /* Turns a 404 about the case into a 404 about the thing asked for. */
-static int not_found_as(struct http_ctx *ctx, const char *what)
+static int not_found_as(struct app_error *err, const char *what)
 {
-    if (ctx->err.status == 404) {
-        app_error_clear(&ctx->err);
-        app_error_not_found(&ctx->err, what);
+    if (err->status == 404) {
+        app_error_clear(err);
+        app_error_not_found(err, what);
     }
     return -1;
 }
@@ -294,40 +295,50 @@ static int not_found_as(struct http_ctx *ctx, const char *what)
  * except that a draft is shown only to staff and its author; a signed
  * opinion also to whoever may see a later round of its case, so that the
  * next reviewer reads the earlier opinions. Anything else: 404. */
-static int visible_opinion(struct http_ctx *ctx, const char *id, struct opinion_ref *o)
+static int visible_opinion(struct db_conn *db, const struct principal *who, const char *id,
+                           struct opinion_ref *o, struct app_error *err)
 {
     struct case_ref c;
     json_t *later = NULL, *lid;
     size_t i;
     int draft;
 
-    if (opinion_store_ref(ctx->db, id, 0, o, &ctx->err) != 0)
+    if (opinion_store_ref(db, id, 0, o, err) != 0)
         return -1;
     draft = !strcmp(o->status, "draft");
-    if (draft && !is_staff(&ctx->who) &&
-        !(ctx->who.role == ROLE_SPECIALIST && !strcmp(o->specialist_id, ctx->who.specialist_id)))
-        return app_error_not_found(&ctx->err, "opinion");
-    if (case_access(ctx->db, &ctx->who, o->case_id, 0, &c, &ctx->err) == 0)
+    if (draft && !is_staff(who) &&
+        !(who->role == ROLE_SPECIALIST && !strcmp(o->specialist_id, who->specialist_id)))
+        return app_error_not_found(err, "opinion");
+    if (case_access(db, who, o->case_id, 0, &c, err) == 0)
         return 0;
-    if (ctx->err.status != 404 || draft)
-        return not_found_as(ctx, "opinion");
-    app_error_clear(&ctx->err);
-    if (opinion_store_later_rounds(ctx->db, o->case_id, &later, &ctx->err) != 0)
+    if (err->status != 404 || draft)
+        return not_found_as(err, "opinion");
+    app_error_clear(err);
+    if (opinion_store_later_rounds(db, o->case_id, &later, err) != 0)
         return -1;
     json_array_foreach(later, i, lid)
     {
-        if (case_access(ctx->db, &ctx->who, json_string_value(lid), 0, &c, &ctx->err) == 0) {
+        if (case_access(db, who, json_string_value(lid), 0, &c, err) == 0) {
             json_decref(later);
             return 0;
         }
-        if (ctx->err.status != 404) {
+        if (err->status != 404) {
             json_decref(later);
             return -1;
         }
-        app_error_clear(&ctx->err);
+        app_error_clear(err);
     }
     json_decref(later);
-    return app_error_not_found(&ctx->err, "opinion");
+    return app_error_not_found(err, "opinion");
+}
+
+int opinion_visible(struct db_conn *db, const struct principal *who, const char *id,
+                    struct app_error *err)
+{
+    struct opinion_ref o;
+    if (!uuid_is_valid(id))
+        return app_error_not_found(err, "opinion");
+    return visible_opinion(db, who, id, &o, err);
 }
 
 /* Loads an opinion for a change by its author; anyone else gets 404 (a
@@ -344,7 +355,7 @@ static int authored_opinion(struct http_ctx *ctx, const char *id, struct opinion
     if (db_begin(ctx->db, &ctx->err) != 0)
         return -1;
     if (case_access(ctx->db, &ctx->who, o->case_id, 1, c, &ctx->err) != 0)
-        return not_found_as(ctx, "opinion");
+        return not_found_as(&ctx->err, "opinion");
     return opinion_store_ref(ctx->db, id, 1, o, &ctx->err);
 }
 
@@ -541,7 +552,7 @@ static int get_opinion(struct http_ctx *ctx)
                       "An opinion is available as application/json or application/pdf.");
         return -1;
     }
-    if (!http_db(ctx) || visible_opinion(ctx, id, &o) != 0)
+    if (!http_db(ctx) || visible_opinion(ctx->db, &ctx->who, id, &o, &ctx->err) != 0)
         return -1;
     if (repr == REPR_PDF)
         return opinion_report(ctx, &o);

@@ -18,6 +18,12 @@
 void opinions_store_init(void);
 const struct http_route *opinions_routes(void);
 
+/* Whether who may read opinion id (the rule of GET /v1/opinions/{id}): 0, or
+ * -1 with err set (404 "opinion" when not). An http_visible_fn for
+ * /v1/opinions/:id. */
+int opinion_visible(struct db_conn *db, const struct principal *who, const char *id,
+                    struct app_error *err);
+
 /* The request-body schemas of this module's routes (static; for the
  * body fuzzer, collected by routes_schemas() in internal/routes.c). */
 const struct vschema *opinions_schemas(void);

@@ -217,6 +217,14 @@ class ExampleRun:
                 bucket.extend(i for i in ids if i not in bucket)
         return self
 
+    def prefer(self, collection, ids):
+        """Puts ids first among what crawl found for collection (its last path
+        segment, e.g. "assignments"), so that crawled_path aims at resources
+        the caller made itself, whatever other tests left behind."""
+        bucket = self.crawled.setdefault(collection, [])
+        bucket[:] = list(ids) + [i for i in bucket if i not in ids]
+        return self
+
     @staticmethod
     def staff_token_for(op):
         for role in ("admin", "navigator"):

@@ -39,6 +39,7 @@ from lib import contract as c
 from lib.examples import ExampleRun
 from lib.harness import api, test, token
 from lib.integrity import audit_by_request_prefix
+from lib.review import Journey, in_review
 
 STRANGER_ROLES = ("patient", "specialist")
 
@@ -82,12 +83,37 @@ def send(run, op, path, tok, rid):
     return api.request(op.method, path, tok, body=body, headers=h)
 
 
+def bad_requests(op, path):
+    """(what, path, body, headers) of requests on path that are wrong in
+    their own right, one fault each: an unknown query parameter, a body that
+    is not JSON (or any body where none is taken), and a missing If-Match or
+    an over-long Idempotency-Key where the operation takes one. Whoever may
+    not see the object must get its 404 for each, not the validation."""
+    out = [("an unknown query parameter", path + ("&" if "?" in path else "?") + "not-a-parameter=1",
+            None, {})]
+    out.append(("a body that is not JSON", path, b'{"unterminated": ', {"Content-Type": "application/json"}))
+    if op.param("If-Match", "header"):
+        out.append(("no If-Match", path, None, {}))
+    if op.param("Idempotency-Key", "header"):
+        out.append(("an over-long Idempotency-Key", path, None, {"Idempotency-Key": "k" * 300}))
+    return out
+
+
 _run = {}
 
 
 def example_run():
+    """The examples run once, then the resources only a workflow makes (an
+    offered and an accepted assignment, a draft and a signed opinion) are made
+    here, so the probes never depend on which tests ran before."""
     if "run" not in _run:
-        _run["run"] = ExampleRun(api, tag="api1-" + uuid.uuid4().hex[:8]).run().crawl()
+        offered = Journey().submit().assign()
+        drafted = in_review().draft()
+        signed = in_review().draft().sign()
+        run = ExampleRun(api, tag="api1-" + uuid.uuid4().hex[:8]).run().crawl()
+        run.prefer("assignments", [offered.assignment_id, drafted.assignment_id, signed.assignment_id])
+        run.prefer("opinions", [drafted.opinion_id, signed.opinion_id])
+        _run["run"] = run
     return _run["run"]
 
 
@@ -153,6 +179,13 @@ def every_owner_scoped_operation_hides_other_callers_resources():
             if real.headers.get("content-type") != fake.headers.get("content-type"):
                 problems.append(f"{where}: 404 content types differ")
             audited_rids.append((where, rid_real))
+            # Visibility before validation: a wrong request tells a stranger no more.
+            for what, path, body, headers in bad_requests(op, concrete):
+                h = {"X-Request-Id": f"{prefix}{uuid.uuid4().hex}", **headers}
+                bad = api.request(op.method, path, tok, body=body, headers=h)
+                if bad.status != 404 or without_request_id(bad) != without_request_id(fake):
+                    problems.append(f"{where} with {what}: {bad.status} {bad.body[:160]!r}, "
+                                    f"not the 404 of a random id")
         if proof and before is not None:
             after = api.get(proof[1], owner)
             if after.status != before.status or after.body != before.body or \
