@@ -6,11 +6,11 @@
 
 #include "../audit/audit.h"
 #include "../cases/case_access.h"
-#include "../cases/case_store.h"
-#include "../events/events.h"
+#include "../http/http_change.h"
 #include "../matching/store.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
+#include "../workflow/workflow.h"
 #include "assignment_store.h"
 
 /* ---------- request shapes ---------- */
@@ -97,25 +97,6 @@ static void shape_for(const struct http_ctx *ctx, json_t *doc)
         json_object_set_new(doc, "decline_reason", json_null());
 }
 
-/* Writes the audit row and up to two events for a change in the caller's
- * transaction, then commits. */
-static int record_change(struct http_ctx *ctx, int status, const char *action,
-                         const char *assignment_id, const char *case_id, const char *event,
-                         const char *case_event)
-{
-    struct audit_entry e = {&ctx->who,     ctx->request_id, action,    "assignment",
-                            assignment_id, case_id,         "success", status};
-    if (audit_record(ctx->db, &e, &ctx->err) != 0 ||
-        events_emit(ctx->db, event, case_id, "assignment", assignment_id, &ctx->who, &ctx->err) !=
-            0)
-        return -1;
-    if (case_event &&
-        events_emit(ctx->db, case_event, case_id, "case", case_id, &ctx->who, &ctx->err) != 0)
-        return -1;
-    ctx->audited = 1;
-    return db_commit(ctx->db, &ctx->err);
-}
-
 /* Loads an assignment the caller may see: its case is visible to them
  * (case_access) and a specialist sees only their own. With lock != 0 the
  * case and then the assignment are locked, in that order (the order every
@@ -172,7 +153,7 @@ static int create_assignment(struct http_ctx *ctx)
     if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
         case_access(ctx->db, &ctx->who, case_id, 1, &ref, &ctx->err) != 0)
         return -1;
-    if (strcmp(ref.status, "submitted") != 0)
+    if (!workflow_takes_assignment(ref.status))
         return app_error_conflict(
             &ctx->err, "Only a submitted case can be assigned; this case is %s.", ref.status);
     if (assignment_store_live_for_case(ctx->db, case_id, live, &ctx->err) != 0)
@@ -204,8 +185,9 @@ static int create_assignment(struct http_ctx *ctx)
     if (assignment_store_create(ctx->db, case_id, specialist_id, &ctx->who, consultation, &out,
                                 &ctx->err) != 0)
         return -1;
-    if (record_change(ctx, 201, "assignment.create", json_string_value(json_object_get(out, "id")),
-                      case_id, "assignment.created", NULL) != 0) {
+    if (http_record_change(ctx, change_one("assignment.create", "assignment",
+                                           json_string_value(json_object_get(out, "id")), case_id,
+                                           201, "assignment.created")) != 0) {
         json_decref(out);
         return -1;
     }
@@ -322,10 +304,12 @@ static int get_assignment(struct http_ctx *ctx)
 static int answer_offer(struct http_ctx *ctx, int accept)
 {
     const char *id = http_path_uuid(ctx, "id", "assignment");
+    const struct caller by = http_caller(ctx);
     struct assignment_ref a;
     struct case_ref c;
-    json_t *out = NULL, *moved = NULL;
+    json_t *out = NULL;
     const char *reason = NULL;
+    struct change change;
 
     if (!id)
         return -1;
@@ -340,24 +324,25 @@ static int answer_offer(struct http_ctx *ctx, int accept)
     if (strcmp(a.status, "offered") != 0)
         return app_error_conflict(&ctx->err, "The assignment is %s; only an offered one can be %s.",
                                   a.status, accept ? "accepted" : "declined");
+    change = change_one(accept ? "assignment.accept" : "assignment.decline", "assignment", id,
+                        a.case_id, 200, accept ? "assignment.accepted" : "assignment.declined");
     if (accept) {
-        if (strcmp(c.status, "submitted") != 0)
-            return app_error_conflict(
-                &ctx->err, "The case is %s; only a submitted case can be accepted.", c.status);
+        /* Accepting is the case's move to in_review (internal/workflow):
+         * its rule is checked before anything is written. */
+        const struct workflow_move *move;
+        if (workflow_check(MOVE_START_REVIEW, c.status, ctx->who.role, &move, &ctx->err) != 0)
+            return -1;
         if (assignment_store_accept(ctx->db, id, &out, &ctx->err) != 0)
             return -1;
-        if (case_store_transition(ctx->db, a.case_id, "submitted", "in_review", &ctx->who, NULL,
-                                  &moved, &ctx->err) != 0) {
+        if (workflow_apply(ctx->db, &by, &c, MOVE_START_REVIEW, NULL, &change, NULL, &ctx->err) !=
+            0) {
             json_decref(out);
             return -1;
         }
-        json_decref(moved);
     } else if (assignment_store_decline(ctx->db, id, reason, &out, &ctx->err) != 0) {
         return -1;
     }
-    if (record_change(ctx, 200, accept ? "assignment.accept" : "assignment.decline", id, a.case_id,
-                      accept ? "assignment.accepted" : "assignment.declined",
-                      accept ? "case.review_started" : NULL) != 0) {
+    if (http_record_change(ctx, change) != 0) {
         json_decref(out);
         return -1;
     }
@@ -404,11 +389,11 @@ static int change_consultation(struct http_ctx *ctx, int set)
     if (assignment_store_set_consultation(ctx->db, id, a.version, set ? ctx->body : NULL, &ctx->who,
                                           &out, &ctx->err) != 0)
         return -1;
-    if (record_change(
-            ctx, 200, set ? "assignment.consultation.schedule" : "assignment.consultation.cancel",
-            id, a.case_id,
-            set ? "assignment.consultation_scheduled" : "assignment.consultation_cancelled",
-            NULL) != 0) {
+    if (http_record_change(ctx, change_one(set ? "assignment.consultation.schedule"
+                                               : "assignment.consultation.cancel",
+                                           "assignment", id, a.case_id, 200,
+                                           set ? "assignment.consultation_scheduled"
+                                               : "assignment.consultation_cancelled")) != 0) {
         json_decref(out);
         return -1;
     }

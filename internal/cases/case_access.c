@@ -48,8 +48,3 @@ int case_visible(struct db_conn *conn, const struct principal *who, const char *
         return app_error_not_found(err, "case");
     return case_access(conn, who, case_id, 0, &ref, err);
 }
-
-int case_status_is_open(const char *status)
-{
-    return !strcmp(status, "draft") || !strcmp(status, "submitted") || !strcmp(status, "in_review");
-}

@@ -44,8 +44,4 @@ int case_access(struct db_conn *conn, const struct principal *who, const char *c
 int case_visible(struct db_conn *conn, const struct principal *who, const char *case_id,
                  struct app_error *err);
 
-/* 1 when the case's status still allows adding or changing records
- * (draft, submitted, in_review), else 0. */
-int case_status_is_open(const char *status);
-
 #endif

@@ -8,9 +8,10 @@
 
 #include "../jsonpatch/jsonpatch.h"
 #include "../audit/audit.h"
-#include "../events/events.h"
+#include "../http/http_change.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
+#include "../workflow/workflow.h"
 #include "case_access.h"
 #include "case_store.h"
 
@@ -48,8 +49,6 @@ static const char *const reasons[] = {"confirm_diagnosis",
                                       "other",
                                       NULL};
 static const char *const urgencies[] = {"routine", "soon", "urgent", NULL};
-static const char *const statuses[] = {"draft",  "submitted", "in_review", "opinion_ready",
-                                       "closed", "withdrawn", NULL};
 
 static const struct vfield contact_fields[] = {
     {"email", V_STRING, V_NULLABLE, 3, 254, NULL, NULL, 0},
@@ -306,20 +305,6 @@ static void set_location(struct http_ctx *ctx, const char *id)
     http_set_header(ctx, "Location", loc);
 }
 
-/* Writes the audit row and the event for a change, in the caller's
- * transaction, then commits. */
-static int record_change(struct http_ctx *ctx, const char *action, const char *event,
-                         const char *case_id)
-{
-    struct audit_entry e = {&ctx->who, ctx->request_id, action,    "case",
-                            case_id,   case_id,         "success", 200};
-    if (audit_record(ctx->db, &e, &ctx->err) != 0 ||
-        events_emit(ctx->db, event, case_id, "case", case_id, &ctx->who, &ctx->err) != 0)
-        return -1;
-    ctx->audited = 1;
-    return db_commit(ctx->db, &ctx->err);
-}
-
 /* ---------- handlers ---------- */
 
 static void set_etag_version(struct http_ctx *ctx, int version)
@@ -416,10 +401,8 @@ static int list_cases(struct http_ctx *ctx)
     if (http_query_limit(ctx, 50, 200, &q.limit) != 0)
         return -1;
     if (q.status) {
-        size_t k;
-        for (k = 0; statuses[k] && strcmp(statuses[k], q.status); k++)
-            ;
-        if (!statuses[k])
+        enum case_status known;
+        if (case_status_parse(q.status, &known) != 0)
             app_error_field(&ctx->err, "status", "must be one of the case statuses");
     }
     if (q.updated_since && !datetime_is_valid(q.updated_since))
@@ -469,7 +452,7 @@ static int patch_case(struct http_ctx *ctx)
     snprintf(etag, sizeof etag, "\"%d\"", ref.version);
     if (http_require_if_match(ctx, etag) != 0)
         return -1;
-    if (strcmp(ref.status, "draft") != 0 && strcmp(ref.status, "submitted") != 0)
+    if (!workflow_takes_edits(ref.status))
         return app_error_conflict(
             &ctx->err, "A case can be edited only while draft or submitted; it is %s.", ref.status);
     /* Type-check the patch itself first so errors name what the caller sent. */
@@ -497,7 +480,8 @@ static int patch_case(struct http_ctx *ctx)
                       : vget_str(doc, "patient_subject");
     if (case_store_update(ctx->db, id, ref.version, patient_sub, doc, &out, &ctx->err) != 0)
         goto out;
-    if (record_change(ctx, "case.update", "case.updated", id) != 0)
+    if (http_record_change(ctx, change_one("case.update", "case", id, id, 200, "case.updated")) !=
+        0)
         goto out;
     set_etag(ctx, out);
     rc = http_reply_json(ctx, 200, out);
@@ -509,71 +493,38 @@ out:
     return rc;
 }
 
-/* Shared body of the workflow actions: lock, check the move, record it. */
-static int transition(struct http_ctx *ctx, const char *const *from, const char *to,
-                      const char *action, const char *event)
+/* The workflow actions: the body's optional note, then the move
+ * (internal/workflow). */
+static int move_case(struct http_ctx *ctx, enum case_move move)
 {
     const char *id = http_path_uuid(ctx, "id", "case");
-    const char *note = NULL;
-    struct case_ref ref;
+    const struct caller by = http_caller(ctx);
     json_t *out = NULL;
-    int i, allowed = 0;
 
     if (ctx->body && validate_object(ctx->body, transition_fields, "", 0, &ctx->err) != 0)
         return -1;
-    if (ctx->body)
-        note = vget_str(ctx->body, "note");
-    if (!id || !http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
-        case_access(ctx->db, &ctx->who, id, 1, &ref, &ctx->err) != 0)
+    if (!id || !http_db(ctx) ||
+        workflow_move_case(ctx->db, &by, id, move, ctx->body ? vget_str(ctx->body, "note") : NULL,
+                           &out, &ctx->err) != 0)
         return -1;
-    for (i = 0; from[i]; i++)
-        if (!strcmp(from[i], ref.status))
-            allowed = 1;
-    if (!allowed)
-        return app_error_conflict(&ctx->err, "A %s case cannot move to %s.", ref.status, to);
-    if (!strcmp(to, "submitted")) {
-        json_t *checklist = NULL;
-        if (case_store_checklist(ctx->db, id, &checklist, &ctx->err) != 0)
-            return -1;
-        if (!json_is_true(json_object_get(checklist, "can_submit"))) {
-            app_error_set(&ctx->err, 409, "checklist-incomplete", "Records missing",
-                          "The case cannot be submitted until the required records are "
-                          "present; see missing.");
-            app_error_extra(&ctx->err, "missing",
-                            json_incref(json_object_get(checklist, "missing")));
-            json_decref(checklist);
-            return -1;
-        }
-        json_decref(checklist);
-    }
-    if (!strcmp(to, "withdrawn") && case_store_cancel_assignments(ctx->db, id, &ctx->err) != 0)
-        return -1;
-    if (case_store_transition(ctx->db, id, ref.status, to, &ctx->who, note, &out, &ctx->err) != 0)
-        return -1;
-    if (record_change(ctx, action, event, id) != 0) {
-        json_decref(out);
-        return -1;
-    }
+    ctx->audited = 1;
     set_etag(ctx, out);
     return http_reply_json(ctx, 200, out);
 }
 
 static int submit_case(struct http_ctx *ctx)
 {
-    static const char *const from[] = {"draft", NULL};
-    return transition(ctx, from, "submitted", "case.submit", "case.submitted");
+    return move_case(ctx, MOVE_SUBMIT);
 }
 
 static int withdraw_case(struct http_ctx *ctx)
 {
-    static const char *const from[] = {"draft", "submitted", "in_review", "opinion_ready", NULL};
-    return transition(ctx, from, "withdrawn", "case.withdraw", "case.withdrawn");
+    return move_case(ctx, MOVE_WITHDRAW);
 }
 
 static int close_case(struct http_ctx *ctx)
 {
-    static const char *const from[] = {"opinion_ready", NULL};
-    return transition(ctx, from, "closed", "case.close", "case.closed");
+    return move_case(ctx, MOVE_CLOSE);
 }
 
 static int case_history(struct http_ctx *ctx)
@@ -632,11 +583,12 @@ static const struct http_route routes[] = {
      list_cases, "case", 0},
     {"GET", "/v1/cases/:id", ROLES_ALL, HTTP_BODY_NONE, NULL, get_case, "case", 0},
     {"PATCH", "/v1/cases/:id", WRITERS, HTTP_BODY_JSON, NULL, patch_case, "case", 0},
-    {"POST", "/v1/cases/:id/submit", WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL, submit_case, "case",
-     0},
-    {"POST", "/v1/cases/:id/withdraw", WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL, withdraw_case,
-     "case", 0},
-    {"POST", "/v1/cases/:id/close", WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL, close_case, "case", 0},
+    {"POST", "/v1/cases/:id/submit", WORKFLOW_CASE_WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL,
+     submit_case, "case", 0},
+    {"POST", "/v1/cases/:id/withdraw", WORKFLOW_CASE_WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL,
+     withdraw_case, "case", 0},
+    {"POST", "/v1/cases/:id/close", WORKFLOW_CASE_WRITERS, HTTP_BODY_JSON_OPTIONAL, NULL,
+     close_case, "case", 0},
     {"GET", "/v1/cases/:id/history", ROLES_ALL, HTTP_BODY_NONE, NULL, case_history, "case", 0},
     {"GET", "/v1/cases/:id/checklist", ROLES_ALL, HTTP_BODY_NONE, NULL, case_checklist, "case", 0},
     {"GET", "/v1/cancer-types", ROLES_ALL, HTTP_BODY_NONE, NULL, list_cancer_types, NULL, 0},

@@ -11,8 +11,9 @@
 #include "../cases/case_access.h"
 #include "../cases/case_store.h"
 #include "../cases/cases.h"
-#include "../events/events.h"
+#include "../http/http_change.h"
 #include "../util/util.h"
+#include "../workflow/workflow.h"
 #include "../validate/validate.h"
 #include "opinion_pdf.h"
 #include "opinion_store.h"
@@ -259,28 +260,6 @@ static void set_location(struct http_ctx *ctx, const char *kind, const char *id)
     http_set_header(ctx, "Location", loc);
 }
 
-struct change_event {
-    const char *type, *subject_type, *subject_id;
-};
-
-/* Writes the audit row and the events of a change in the caller's
- * transaction, then commits. events ends with a NULL type. */
-static int record_change(struct http_ctx *ctx, int status, const char *action,
-                         const char *resource_type, const char *resource_id, const char *case_id,
-                         const struct change_event *events)
-{
-    struct audit_entry e = {&ctx->who,   ctx->request_id, action,    resource_type,
-                            resource_id, case_id,         "success", status};
-    if (audit_record(ctx->db, &e, &ctx->err) != 0)
-        return -1;
-    for (; events && events->type; events++)
-        if (events_emit(ctx->db, events->type, case_id, events->subject_type, events->subject_id,
-                        &ctx->who, &ctx->err) != 0)
-            return -1;
-    ctx->audited = 1;
-    return db_commit(ctx->db, &ctx->err);
-}
-
 /* Turns a 404 about the case into a 404 about the thing asked for. */
 static int not_found_as(struct app_error *err, const char *what)
 {
@@ -436,14 +415,13 @@ static int create_opinion(struct http_ctx *ctx)
     char assignment[37], existing[37];
     json_t *out = NULL;
     const char *id;
-    struct change_event ev[2] = {{"opinion.created", "opinion", NULL}, {NULL, NULL, NULL}};
 
     if (!case_id || validate_opinion(ctx, ctx->body) != 0)
         return -1;
     if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
         case_access(ctx->db, &ctx->who, case_id, 1, &c, &ctx->err) != 0)
         return -1;
-    if (strcmp(c.status, "in_review") != 0)
+    if (!workflow_takes_opinion(c.status))
         return app_error_conflict(
             &ctx->err, "An opinion is written while the case is in_review; this case is %s.",
             c.status);
@@ -466,8 +444,8 @@ static int create_opinion(struct http_ctx *ctx)
                              ctx->body, &out, &ctx->err) != 0)
         return -1;
     id = json_string_value(json_object_get(out, "id"));
-    ev[0].subject_id = id;
-    if (record_change(ctx, 201, "opinion.create", "opinion", id, case_id, ev) != 0) {
+    if (http_record_change(ctx, change_one("opinion.create", "opinion", id, case_id, 201,
+                                           "opinion.created")) != 0) {
         json_decref(out);
         return -1;
     }
@@ -573,7 +551,6 @@ static int patch_opinion(struct http_ctx *ctx)
     struct case_ref c;
     json_t *current = NULL, *doc = NULL, *out = NULL;
     char etag[48];
-    struct change_event ev[2] = {{"opinion.updated", "opinion", NULL}, {NULL, NULL, NULL}};
     int i, rc = -1;
 
     if (!id || authored_opinion(ctx, id, &o, &c) != 0)
@@ -587,7 +564,7 @@ static int patch_opinion(struct http_ctx *ctx)
     snprintf(etag, sizeof etag, "\"%d-%d\"", o.version, o.amendments);
     if (http_require_if_match(ctx, etag) != 0)
         return -1;
-    if (strcmp(c.status, "in_review") != 0)
+    if (!workflow_takes_opinion(c.status))
         return app_error_conflict(
             &ctx->err, "A draft can change only while the case is in_review; it is %s.", c.status);
     if (validate_object(ctx->body, opinion_fields, "", 1, &ctx->err) != 0)
@@ -607,8 +584,8 @@ static int patch_opinion(struct http_ctx *ctx)
         goto out;
     if (opinion_store_update(ctx->db, id, o.version, doc, &out, &ctx->err) != 0)
         goto out;
-    ev[0].subject_id = id;
-    if (record_change(ctx, 200, "opinion.update", "opinion", id, o.case_id, ev) != 0)
+    if (http_record_change(ctx, change_one("opinion.update", "opinion", id, o.case_id, 200,
+                                           "opinion.updated")) != 0)
         goto out;
     set_opinion_etag(ctx, out);
     rc = http_reply_json(ctx, 200, out);
@@ -626,7 +603,9 @@ static int sign_opinion(struct http_ctx *ctx)
     struct opinion_ref o;
     struct case_ref c;
     struct assignment_ref a;
-    json_t *current = NULL, *the_case = NULL, *out = NULL, *moved = NULL;
+    json_t *current = NULL, *the_case = NULL, *out = NULL;
+    const struct caller by = http_caller(ctx);
+    struct change change;
     char etag[48];
     int rc = -1;
 
@@ -640,7 +619,7 @@ static int sign_opinion(struct http_ctx *ctx)
     snprintf(etag, sizeof etag, "\"%d-%d\"", o.version, o.amendments);
     if (http_require_if_match(ctx, etag) != 0)
         return -1;
-    if (strcmp(c.status, "in_review") != 0)
+    if (!workflow_takes_opinion(c.status))
         return app_error_conflict(
             &ctx->err, "An opinion is signed while the case is in_review; this case is %s.",
             c.status);
@@ -654,25 +633,19 @@ static int sign_opinion(struct http_ctx *ctx)
     if (check_signable(ctx, current,
                        json_object_get(json_object_get(the_case, "request"), "questions")) != 0)
         goto out;
-    if (opinion_store_sign(ctx->db, id, ctx->who.sub, &out, &ctx->err) != 0 ||
+    change = change_one("opinion.sign", "opinion", id, o.case_id, 200, "opinion.signed");
+    if (change_add_event(&change, "assignment.completed", "assignment", o.assignment_id,
+                         &ctx->err) != 0 ||
+        opinion_store_sign(ctx->db, id, ctx->who.sub, &out, &ctx->err) != 0 ||
         assignment_store_complete(ctx->db, o.assignment_id, &ctx->err) != 0 ||
-        case_store_transition(ctx->db, o.case_id, "in_review", "opinion_ready", &ctx->who, NULL,
-                              &moved, &ctx->err) != 0)
+        workflow_apply(ctx->db, &by, &c, MOVE_OPINION_READY, NULL, &change, NULL, &ctx->err) != 0 ||
+        http_record_change(ctx, change) != 0)
         goto out;
-    {
-        struct change_event ev[4] = {{"opinion.signed", "opinion", id},
-                                     {"assignment.completed", "assignment", o.assignment_id},
-                                     {"case.opinion_ready", "case", o.case_id},
-                                     {NULL, NULL, NULL}};
-        if (record_change(ctx, 200, "opinion.sign", "opinion", id, o.case_id, ev) != 0)
-            goto out;
-    }
     set_opinion_etag(ctx, out);
     rc = http_reply_json(ctx, 200, out);
     out = NULL;
 out:
     json_decref(out);
-    json_decref(moved);
     json_decref(the_case);
     json_decref(current);
     return rc;
@@ -686,7 +659,6 @@ static int amend_opinion(struct http_ctx *ctx)
     const json_t *changes;
     const char *narrative;
     json_t *out = NULL;
-    struct change_event ev[2] = {{"opinion.amended", "opinion", NULL}, {NULL, NULL, NULL}};
 
     if (!id || validate_object(ctx->body, amendment_fields, "", 0, &ctx->err) != 0)
         return -1;
@@ -708,8 +680,8 @@ static int amend_opinion(struct http_ctx *ctx)
     if (opinion_store_amend(ctx->db, id, vget_str(ctx->body, "reason"), changes, narrative,
                             ctx->who.specialist_id, ctx->who.sub, &out, &ctx->err) != 0)
         return -1;
-    ev[0].subject_id = id;
-    if (record_change(ctx, 201, "opinion.amend", "opinion", id, o.case_id, ev) != 0) {
+    if (http_record_change(ctx, change_one("opinion.amend", "opinion", id, o.case_id, 201,
+                                           "opinion.amended")) != 0) {
         json_decref(out);
         return -1;
     }
@@ -724,8 +696,7 @@ static int acknowledge(struct http_ctx *ctx)
     char opinion_id[37];
     json_t *out = NULL;
     int created = 0;
-    struct change_event ev[2] = {{"case.acknowledged", "acknowledgement", NULL},
-                                 {NULL, NULL, NULL}};
+    struct change change;
 
     if (!case_id || !http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
         case_access(ctx->db, &ctx->who, case_id, 1, &c, &ctx->err) != 0)
@@ -738,9 +709,14 @@ static int acknowledge(struct http_ctx *ctx)
                                   &ctx->err) != 0)
         return -1;
     /* Acknowledging again changes nothing: no event, the first record back. */
-    ev[0].subject_id = json_string_value(json_object_get(out, "id"));
-    if (record_change(ctx, created ? 201 : 200, "case.acknowledge", "case", case_id, case_id,
-                      created ? ev : NULL) != 0) {
+    change = change_one("case.acknowledge", "case", case_id, case_id, created ? 201 : 200, NULL);
+    if (created &&
+        change_add_event(&change, "case.acknowledged", "acknowledgement",
+                         json_string_value(json_object_get(out, "id")), &ctx->err) != 0) {
+        json_decref(out);
+        return -1;
+    }
+    if (http_record_change(ctx, change) != 0) {
         json_decref(out);
         return -1;
     }
@@ -785,7 +761,7 @@ static int third_opinion(struct http_ctx *ctx)
     if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
         case_access(ctx->db, &ctx->who, parent, 1, &c, &ctx->err) != 0)
         return -1;
-    if (strcmp(c.status, "opinion_ready") != 0 && strcmp(c.status, "closed") != 0)
+    if (!workflow_takes_new_round(c.status))
         return app_error_conflict(&ctx->err,
                                   "Another opinion can be asked for once this one is ready "
                                   "(opinion_ready or closed); the case is %s.",
@@ -796,19 +772,13 @@ static int third_opinion(struct http_ctx *ctx)
     {
         /* The new case is created (its own feed entry) and the earlier one
          * points at it. Both carry ids only. */
-        struct audit_entry e = {
-            &ctx->who, ctx->request_id, "case.third_opinion", "case", parent, parent, "success",
-            201};
-        if (audit_record(ctx->db, &e, &ctx->err) != 0 ||
-            events_emit(ctx->db, "case.third_opinion_requested", parent, "case", new_id, &ctx->who,
-                        &ctx->err) != 0) {
-            json_decref(out);
-            return -1;
-        }
-    }
-    {
-        struct change_event ev[2] = {{"case.created", "case", new_id}, {NULL, NULL, NULL}};
-        if (record_change(ctx, 201, "case.create", "case", new_id, new_id, ev) != 0) {
+        const struct caller by = http_caller(ctx);
+        struct change asked = change_one("case.third_opinion", "case", parent, parent, 201, NULL);
+        if (change_add_event(&asked, "case.third_opinion_requested", "case", new_id, &ctx->err) !=
+                0 ||
+            change_write(ctx->db, &by, &asked, &ctx->err) != 0 ||
+            http_record_change(
+                ctx, change_one("case.create", "case", new_id, new_id, 201, "case.created")) != 0) {
             json_decref(out);
             return -1;
         }

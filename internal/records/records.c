@@ -9,10 +9,11 @@
 #include "../audit/audit.h"
 #include "../cases/case_access.h"
 #include "../cases/case_store.h"
-#include "../events/events.h"
+#include "../http/http_change.h"
 #include "../log/log.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
+#include "../workflow/workflow.h"
 #include "media_type.h"
 #include "record_store.h"
 
@@ -122,29 +123,13 @@ static void date_from_today(int days, char out[11])
 /* 409 unless the case still takes record changes. */
 static int require_open(struct http_ctx *ctx, const struct case_ref *ref)
 {
-    if (case_status_is_open(ref->status))
+    if (workflow_takes_records(ref->status))
         return 0;
     app_error_set(&ctx->err, 409, "case-not-open-for-records", "Case closed for records",
                   "Records can be added, changed or removed only while the case is draft, "
                   "submitted or in review; it is %s.",
                   ref->status);
     return -1;
-}
-
-/* Writes the audit row and the event for a change in the caller's
- * transaction, then commits (the outer commit is the idempotency record's
- * when an Idempotency-Key is in use). */
-static int commit_change(struct http_ctx *ctx, int status, const char *action,
-                         const char *resource_type, const char *resource_id, const char *case_id,
-                         const char *event)
-{
-    struct audit_entry e = {&ctx->who,   ctx->request_id, action,    resource_type,
-                            resource_id, case_id,         "success", status};
-    if (audit_record(ctx->db, &e, &ctx->err) != 0 ||
-        events_emit(ctx->db, event, case_id, resource_type, resource_id, &ctx->who, &ctx->err) != 0)
-        return -1;
-    ctx->audited = 1;
-    return db_commit(ctx->db, &ctx->err);
 }
 
 static void set_document_headers(struct http_ctx *ctx, const char *case_id, const char *doc_id,
@@ -341,8 +326,8 @@ static int upload_document(struct http_ctx *ctx)
         record_store_document_insert(ctx->db, &ctx->who, case_id, &d, &out, etag, &ctx->err) != 0)
         return -1;
     doc_id = json_string_value(json_object_get(out, "id"));
-    if (commit_change(ctx, 201, "document.upload", "document", doc_id, case_id, "document.added") !=
-        0) {
+    if (http_record_change(ctx, change_one("document.upload", "document", doc_id, case_id, 201,
+                                           "document.added")) != 0) {
         json_decref(out);
         return -1;
     }
@@ -406,8 +391,8 @@ static int create_slides(struct http_ctx *ctx)
         record_store_document_insert(ctx->db, &ctx->who, case_id, &d, &out, etag, &ctx->err) != 0)
         return -1;
     doc_id = json_string_value(json_object_get(out, "id"));
-    if (commit_change(ctx, 201, "document.create", "document", doc_id, case_id, "document.added") !=
-        0) {
+    if (http_record_change(ctx, change_one("document.create", "document", doc_id, case_id, 201,
+                                           "document.added")) != 0) {
         json_decref(out);
         return -1;
     }
@@ -575,8 +560,8 @@ static int patch_document(struct http_ctx *ctx)
                                      patched(ctx->body, current, "tracking_number"), &out, etag,
                                      &ctx->err) != 0)
         goto out;
-    if (commit_change(ctx, 200, "document.update", "document", doc_id, case_id,
-                      "document.updated") != 0)
+    if (http_record_change(ctx, change_one("document.update", "document", doc_id, case_id, 200,
+                                           "document.updated")) != 0)
         goto out;
     set_document_headers(ctx, case_id, doc_id, etag, 0);
     rc = http_reply_json(ctx, 200, out);
@@ -607,8 +592,8 @@ static int delete_document(struct http_ctx *ctx)
     rc = -1;
     if (record_store_document_delete(ctx->db, case_id, doc_id, &ctx->err) == 0 &&
         keep_checklist(ctx, &ref, before) == 0 &&
-        commit_change(ctx, 204, "document.remove", "document", doc_id, case_id,
-                      "document.removed") == 0)
+        http_record_change(ctx, change_one("document.remove", "document", doc_id, case_id, 204,
+                                           "document.removed")) == 0)
         rc = http_reply_json(ctx, 204, NULL);
     json_decref(before);
     return rc;
@@ -662,8 +647,8 @@ static int add_medication(struct http_ctx *ctx)
             0)
         return -1;
     med_id = json_string_value(json_object_get(out, "id"));
-    if (commit_change(ctx, 201, "medication.add", "medication", med_id, case_id,
-                      "medication.added") != 0) {
+    if (http_record_change(ctx, change_one("medication.add", "medication", med_id, case_id, 201,
+                                           "medication.added")) != 0) {
         json_decref(out);
         return -1;
     }
@@ -727,8 +712,8 @@ static int delete_medication(struct http_ctx *ctx)
     rc = -1;
     if (record_store_medication_delete(ctx->db, case_id, med_id, &ctx->err) == 0 &&
         keep_checklist(ctx, &ref, before) == 0 &&
-        commit_change(ctx, 204, "medication.remove", "medication", med_id, case_id,
-                      "medication.removed") == 0)
+        http_record_change(ctx, change_one("medication.remove", "medication", med_id, case_id, 204,
+                                           "medication.removed")) == 0)
         rc = http_reply_json(ctx, 204, NULL);
     json_decref(before);
     return rc;

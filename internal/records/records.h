@@ -6,7 +6,7 @@
  *   GET/POST /v1/cases/{id}/medications, GET/DELETE /v1/cases/{id}/medications/{med}
  * Who sees them is case_access(); patients (own case), navigators and admins
  * add, change and remove them while the case is open for records
- * (case_status_is_open); assigned specialists read. Every read and write is
+ * (workflow_takes_records); assigned specialists read. Every read and write is
  * audited; every write emits an event in the same transaction. */
 #ifndef CSO_RECORDS_H
 #define CSO_RECORDS_H

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit.h"
 #include "../events/events.h"
+#include "../http/http_change.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "outbound.h"
@@ -104,16 +104,11 @@ static void set_etag(struct http_ctx *ctx, const json_t *doc)
     http_set_header(ctx, "ETag", etag);
 }
 
-/* Audit row for a change to a subscription, in the caller's transaction:
- * who points the service's outbound traffic where is a security question. */
-static int audit_change(struct http_ctx *ctx, const char *action, const char *id, int status)
+/* A change to a subscription is audited (who points the service's outbound
+ * traffic where is a security question) and emits no event. */
+static struct change webhook_change(const char *action, const char *id, int status)
 {
-    struct audit_entry e = {&ctx->who, ctx->request_id, action, "webhook", id,
-                            NULL,      "success",       status};
-    if (audit_record(ctx->db, &e, &ctx->err) != 0)
-        return -1;
-    ctx->audited = 1;
-    return 0;
+    return change_one(action, "webhook", id, NULL, status, NULL);
 }
 
 static int create_webhook(struct http_ctx *ctx)
@@ -132,7 +127,7 @@ static int create_webhook(struct http_ctx *ctx)
     if (webhook_store_create(ctx->db, ctx->body, ctx->who.sub, &out, &ctx->err) != 0)
         return -1;
     id = json_string_value(json_object_get(out, "id"));
-    if (audit_change(ctx, "webhook.create", id, 201) != 0 || db_commit(ctx->db, &ctx->err) != 0) {
+    if (http_record_change(ctx, webhook_change("webhook.create", id, 201)) != 0) {
         json_decref(out);
         return -1;
     }
@@ -207,7 +202,7 @@ static int patch_webhook(struct http_ctx *ctx)
         return -1;
     if (webhook_store_update(ctx->db, id, version, ctx->body, &out, &ctx->err) != 0)
         return -1;
-    if (audit_change(ctx, "webhook.update", id, 200) != 0 || db_commit(ctx->db, &ctx->err) != 0) {
+    if (http_record_change(ctx, webhook_change("webhook.update", id, 200)) != 0) {
         json_decref(out);
         return -1;
     }
@@ -221,7 +216,7 @@ static int delete_webhook(struct http_ctx *ctx)
     if (!id || !http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
         return -1;
     if (webhook_store_delete(ctx->db, id, &ctx->err) != 0 ||
-        audit_change(ctx, "webhook.delete", id, 204) != 0 || db_commit(ctx->db, &ctx->err) != 0)
+        http_record_change(ctx, webhook_change("webhook.delete", id, 204)) != 0)
         return -1;
     return http_reply_json(ctx, 204, NULL);
 }

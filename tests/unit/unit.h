@@ -20,6 +20,7 @@ extern const struct unit_test media_type_tests[];
 extern const struct unit_test opinion_report_tests[];
 extern const struct unit_test webhooks_tests[];
 extern const struct unit_test directory_tests[];
+extern const struct unit_test workflow_tests[];
 /* Last: its final test shuts the coverage runner down. */
 extern const struct unit_test coverage_unit_tests[];
 
