@@ -36,7 +36,7 @@ obj = $(addprefix $(1)/,$(2:.c=.o))
 REL_OBJS := $(call obj,$(OBJ_REL),$(LIB_SRC) $(SERVER_SRC) $(MINT_SRC))
 SAN_OBJS := $(call obj,$(OBJ_SAN),$(LIB_SRC) $(SERVER_SRC) $(UNIT_SRC))
 
-.PHONY: all deps build build-san run stop db-start db-stop db-reset migrate seed test unit lint-spec \
+.PHONY: all deps build build-san run stop db-start db-stop db-reset migrate seed test test-shifted-clock unit lint-spec \
         format format-check bench soak clean
 
 all: build
@@ -107,6 +107,14 @@ test:
 	@scripts/deps.sh
 	@$(MAKE) build build-san
 	@scripts/test.sh
+
+# The same suite with every clock a year ahead (DAYS=N to choose): what a
+# literal date would break on a later day shows up today.
+DAYS ?= 365
+test-shifted-clock:
+	@scripts/deps.sh
+	@$(MAKE) build build-san
+	@scripts/test-shifted-clock.sh $(DAYS)
 
 # --- database helpers for `make run` --------------------------------------------
 

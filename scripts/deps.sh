@@ -8,10 +8,11 @@ set -euo pipefail
 #           project-local; see scripts/pg.sh)
 # tests:    python3 (stdlib only, plus python3-yaml for the contract tests),
 #           openssl (test keys), curl, clang-format (format check),
-#           node and npm (Redocly for the spec lint), ca-certificates (npm)
+#           node and npm (Redocly for the spec lint), ca-certificates (npm),
+#           faketime (scripts/test-shifted-clock.sh)
 PACKAGES=(build-essential pkg-config libulfius-dev libjansson-dev libpq-dev libjwt-dev libssl-dev
           libmicrohttpd-dev libcurl4-gnutls-dev postgresql-15 postgresql-client-15 python3 python3-yaml openssl curl
-          clang-format clang libclang-rt-14-dev ca-certificates nodejs npm libhpdf-dev poppler-utils)
+          clang-format clang libclang-rt-14-dev ca-certificates nodejs npm libhpdf-dev poppler-utils faketime)
 NODE_MIN=18.17.0 # @redocly/cli 1.34.7 (tools/package-lock.json)
 
 # One dpkg-query for the lot: this runs on every `make run`/`make test`.

@@ -89,7 +89,7 @@ check "deploy config" /usr/bin/python3 scripts/check-deploy.py
 check "no literal dates that expire (api/, tests/)" /usr/bin/python3 scripts/check-dates.py
 
 echo "== unit tests (ASan/UBSan)"
-ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests >"$TMP/unit.out" 2>&1
+ASAN_OPTIONS=detect_leaks=1${CSO_ASAN_EXTRA:+:$CSO_ASAN_EXTRA} build/san/unit-tests >"$TMP/unit.out" 2>&1
 rc=$?
 grep -vE '^(ok |[0-9]+ passed, [0-9]+ failed)' "$TMP/unit.out" || true
 tally "$TMP/unit.out"

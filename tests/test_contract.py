@@ -19,10 +19,13 @@ spec says, or without the responses the dispatcher can give, fails a test.
     401 with a Bearer challenge.
 """
 import json
+import os
 import re
+import subprocess
 import uuid
 
 from lib import contract as c
+from lib import harness
 from lib.harness import api, sql, test, token
 
 RUN = uuid.uuid4().hex[:8]
@@ -110,6 +113,38 @@ def spec_and_route_table_list_the_same_operations():
     for m, p in sorted(spec_keys - seen):
         problems.append(f"{m} {p}: in api/openapi.yaml but the server has no such route")
     fail_if(problems, "spec and code disagree on the operations")
+
+
+def code_problems():
+    out = subprocess.run([c.SERVER_BIN, "--problems"], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, ASAN_OPTIONS=harness.asan_options("detect_leaks=1")))
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout)
+
+
+@test
+def the_problem_types_of_code_and_contract_are_one_table():
+    """internal/apperr's APP_PROBLEM_MAP and components.x-problem-types list
+    the same codes with the same status and title; each code once; every
+    `type` an example in the spec shows is one of them, and a problem the
+    server renders has the table's title and status for its type."""
+    code = code_problems()
+    spec_rows = c.spec()["components"].get("x-problem-types") or []
+    assert spec_rows, "api/openapi.yaml has no components.x-problem-types"
+    as_key = lambda r: (r["code"], r["status"], r["title"])  # noqa: E731
+    assert [as_key(r) for r in code] == [as_key(r) for r in spec_rows], (
+        sorted(set(map(as_key, code)) ^ set(map(as_key, spec_rows))))
+    codes = [r["code"] for r in code]
+    assert len(codes) == len(set(codes)), codes
+    base = "https://problems.second-opinion.example/"
+    assert all(r["type"] == base + r["code"] for r in code)
+    shown = set(re.findall(re.escape(base) + r"([a-z-]+)", json.dumps(c.spec())))
+    assert shown <= set(codes), f"examples show problem types outside the table: {shown - set(codes)}"
+    by_code = {r["code"]: r for r in code}
+    r = api.get(f"/v1/cases/{uuid.uuid4()}", token("patient"))
+    body = r.json
+    row = by_code[body["type"][len(base):]]
+    assert r.status == row["status"] == body["status"] == 404 and body["title"] == row["title"], body
 
 
 @test

@@ -75,6 +75,28 @@ static void add_statement(const struct db_statement *s, void *arg)
     json_object_set_new((json_t *)arg, s->name, json_string(s->sql));
 }
 
+/* `cso-server --problems` prints the problem-type table (internal/apperr)
+ * as JSON, for the contract test that holds it against api/openapi.yaml. */
+static int print_problems(void)
+{
+    json_t *out = json_array();
+    char *s;
+    int i;
+    for (i = 0; i < APP_PROBLEM_COUNT; i++) {
+        const struct app_problem_info *p = app_problem_info((enum app_problem)i);
+        json_array_append_new(out,
+                              json_pack("{s:s,s:i,s:s,s:s+}", "code", p->code, "status", p->status,
+                                        "title", p->title, "type", APP_PROBLEM_TYPE_BASE, p->code));
+    }
+    s = json_dumps(out, JSON_INDENT(2));
+    json_decref(out);
+    if (!s)
+        return 1;
+    puts(s);
+    free(s);
+    return 0;
+}
+
 /* `cso-server --statements` prints every prepared statement as a JSON object
  * of name -> SQL; bench/ builds its pgbench limit scripts from it. */
 static int print_statements(void)
@@ -105,6 +127,8 @@ int main(int argc, char **argv)
         return print_routes();
     if (argc > 1 && !strcmp(argv[1], "--statements"))
         return print_statements();
+    if (argc > 1 && !strcmp(argv[1], "--problems"))
+        return print_problems();
     if (config_load(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         config_free(&cfg);

@@ -196,8 +196,9 @@ int assignment_store_create(struct db_conn *conn, const char *case_id, const cha
         return -1;
     if (PQntuples(res) == 0) {
         PQclear(res);
-        app_error_set(err, 409, "specialist-unavailable", "Specialist unavailable",
-                      "The specialist has no free slot, is not accepting cases or has retired.");
+        app_error_problem(
+            err, PROBLEM_SPECIALIST_UNAVAILABLE,
+            "The specialist has no free slot, is not accepting cases or has retired.");
         return -1;
     }
     return db_one_doc(res, "doc", out, err, "assignment");
@@ -264,8 +265,8 @@ int assignment_store_set_consultation(struct db_conn *conn, const char *id, int 
         return -1;
     if (PQntuples(res) == 0) {
         PQclear(res);
-        app_error_set(err, 412, "precondition-failed", "Precondition failed",
-                      "The assignment changed since you read it; read it again and retry.");
+        app_error_problem(err, PROBLEM_PRECONDITION_FAILED,
+                          "The assignment changed since you read it; read it again and retry.");
         return -1;
     }
     return db_one_doc(res, "doc", out, err, "assignment");

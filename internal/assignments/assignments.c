@@ -159,9 +159,9 @@ static int create_assignment(struct http_ctx *ctx)
     if (assignment_store_live_for_case(ctx->db, case_id, live, &ctx->err) != 0)
         return -1;
     if (live[0]) {
-        app_error_set(&ctx->err, 409, "case-already-assigned", "Case already assigned",
-                      "The case has an assignment that is offered or accepted; it must be "
-                      "declined before another specialist is asked.");
+        app_error_problem(&ctx->err, PROBLEM_CASE_ALREADY_ASSIGNED,
+                          "The case has an assignment that is offered or accepted; it must be "
+                          "declined before another specialist is asked.");
         app_error_extra(&ctx->err, "assignment_id", json_string(live));
         return -1;
     }
@@ -174,11 +174,11 @@ static int create_assignment(struct http_ctx *ctx)
         if ((rc = matching_is_candidate(ctx->db, case_id, specialist_id, &ctx->err)) < 0)
             return -1;
         if (rc == 0) {
-            app_error_set(&ctx->err, 409, "not-a-match", "Not one of your matches",
-                          "A patient can choose only one of the case's matches (GET "
-                          "/v1/cases/{id}/matches): a specialist who reviews this cancer type, "
-                          "is accepting cases, has a free slot, and is within the case's "
-                          "travel limit or offers telehealth the case accepts.");
+            app_error_problem(&ctx->err, PROBLEM_NOT_A_MATCH,
+                              "A patient can choose only one of the case's matches (GET "
+                              "/v1/cases/{id}/matches): a specialist who reviews this cancer type, "
+                              "is accepting cases, has a free slot, and is within the case's "
+                              "travel limit or offers telehealth the case accepts.");
             return -1;
         }
     }

@@ -249,8 +249,8 @@ int case_store_update(struct db_conn *conn, const char *id, int version, const c
         return -1;
     if (PQntuples(res) == 0) {
         PQclear(res);
-        app_error_set(err, 412, "precondition-failed", "Precondition failed",
-                      "The case changed since you read it; read it again and retry.");
+        app_error_problem(err, PROBLEM_PRECONDITION_FAILED,
+                          "The case changed since you read it; read it again and retry.");
         return -1;
     }
     return db_one_doc(res, "doc", out, err, "case");
@@ -341,8 +341,8 @@ int case_store_open_round(struct db_conn *conn, const char *parent_id, const str
         return -1;
     }
     if (PQntuples(res) > 0) {
-        app_error_set(err, 409, "round-already-open", "Conflict",
-                      "A later round of this case is already open.");
+        app_error_problem(err, PROBLEM_ROUND_ALREADY_OPEN,
+                          "A later round of this case is already open.");
         app_error_extra(err, "case_id", json_string(db_value(res, 0, "id")));
         PQclear(res);
         free(qs);

@@ -399,14 +399,15 @@ void db_map_error(const PGresult *res, struct db_conn *conn, struct app_error *e
         app_error_unavailable(err, "The database is busy; retry shortly.");
         err->retry_after = 1;
     } else if (!strcmp(state, "23505")) {
-        app_error_set(err, 409, "conflict", "Conflict",
-                      "A resource with the same unique value already exists.");
+        app_error_problem(err, PROBLEM_CONFLICT,
+                          "A resource with the same unique value already exists.");
     } else if (!strcmp(state, "23503")) {
-        app_error_set(err, 409, "conflict", "Conflict",
-                      "The request refers to a resource that does not exist or is still in use.");
+        app_error_problem(
+            err, PROBLEM_CONFLICT,
+            "The request refers to a resource that does not exist or is still in use.");
     } else if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2)) {
-        app_error_set(err, 400, "validation-failed", "Validation failed",
-                      "A value is out of range or not allowed.");
+        app_error_problem(err, PROBLEM_VALIDATION_FAILED,
+                          "A value is out of range or not allowed.");
     } else {
         log_msg(LOG_ERROR, "db: unexpected SQLSTATE %s: %s", state,
                 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)

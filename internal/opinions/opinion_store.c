@@ -207,8 +207,8 @@ int opinion_store_update(struct db_conn *conn, const char *id, int version, cons
         return -1;
     if (PQntuples(res) == 0) {
         PQclear(res);
-        app_error_set(err, 412, "precondition-failed", "Precondition failed",
-                      "The opinion changed since you read it; read it again and retry.");
+        app_error_problem(err, PROBLEM_PRECONDITION_FAILED,
+                          "The opinion changed since you read it; read it again and retry.");
         return -1;
     }
     return db_one_doc(res, "doc", out, err, "opinion");

@@ -230,8 +230,8 @@ static int check_signable(struct http_ctx *ctx, const json_t *op, const json_t *
     }
     if (!ctx->err.status)
         return 0;
-    app_error_set(&ctx->err, 409, "opinion-incomplete", "Opinion incomplete",
-                  "The draft lacks what a signed opinion needs; see errors.");
+    app_error_problem(&ctx->err, PROBLEM_OPINION_INCOMPLETE,
+                      "The draft lacks what a signed opinion needs; see errors.");
     return -1;
 }
 
@@ -434,9 +434,9 @@ static int create_opinion(struct http_ctx *ctx)
     if (opinion_store_for_assignment(ctx->db, assignment, existing, &ctx->err) != 0)
         return -1;
     if (existing[0]) {
-        app_error_set(&ctx->err, 409, "opinion-exists", "Opinion exists",
-                      "This assignment already has an opinion; change the draft with "
-                      "PATCH /v1/opinions/{id}.");
+        app_error_problem(&ctx->err, PROBLEM_OPINION_EXISTS,
+                          "This assignment already has an opinion; change the draft with "
+                          "PATCH /v1/opinions/{id}.");
         app_error_extra(&ctx->err, "opinion_id", json_string(existing));
         return -1;
     }
@@ -526,8 +526,8 @@ static int get_opinion(struct http_ctx *ctx)
         return -1;
     http_set_header(ctx, "Vary", "Accept");
     if (repr == REPR_NONE) {
-        app_error_set(&ctx->err, 406, "not-acceptable", "Not acceptable",
-                      "An opinion is available as application/json or application/pdf.");
+        app_error_problem(&ctx->err, PROBLEM_NOT_ACCEPTABLE,
+                          "An opinion is available as application/json or application/pdf.");
         return -1;
     }
     if (!http_db(ctx) || visible_opinion(ctx->db, &ctx->who, id, &o, &ctx->err) != 0)
@@ -556,9 +556,9 @@ static int patch_opinion(struct http_ctx *ctx)
     if (!id || authored_opinion(ctx, id, &o, &c) != 0)
         return -1;
     if (!strcmp(o.status, "signed")) {
-        app_error_set(&ctx->err, 409, "opinion-signed", "Opinion signed",
-                      "A signed opinion cannot change; add an amendment with "
-                      "POST /v1/opinions/{id}/amendments.");
+        app_error_problem(&ctx->err, PROBLEM_OPINION_SIGNED,
+                          "A signed opinion cannot change; add an amendment with "
+                          "POST /v1/opinions/{id}/amendments.");
         return -1;
     }
     snprintf(etag, sizeof etag, "\"%d-%d\"", o.version, o.amendments);
@@ -612,8 +612,8 @@ static int sign_opinion(struct http_ctx *ctx)
     if (!id || authored_opinion(ctx, id, &o, &c) != 0)
         return -1;
     if (!strcmp(o.status, "signed")) {
-        app_error_set(&ctx->err, 409, "opinion-signed", "Opinion signed",
-                      "The opinion is already signed; corrections are amendments.");
+        app_error_problem(&ctx->err, PROBLEM_OPINION_SIGNED,
+                          "The opinion is already signed; corrections are amendments.");
         return -1;
     }
     snprintf(etag, sizeof etag, "\"%d-%d\"", o.version, o.amendments);
@@ -673,8 +673,8 @@ static int amend_opinion(struct http_ctx *ctx)
     if (authored_opinion(ctx, id, &o, &c) != 0)
         return -1;
     if (strcmp(o.status, "signed") != 0) {
-        app_error_set(&ctx->err, 409, "opinion-not-signed", "Opinion not signed",
-                      "A draft is changed with PATCH; amendments correct a signed opinion.");
+        app_error_problem(&ctx->err, PROBLEM_OPINION_NOT_SIGNED,
+                          "A draft is changed with PATCH; amendments correct a signed opinion.");
         return -1;
     }
     if (opinion_store_amend(ctx->db, id, vget_str(ctx->body, "reason"), changes, narrative,

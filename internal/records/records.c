@@ -125,10 +125,10 @@ static int require_open(struct http_ctx *ctx, const struct case_ref *ref)
 {
     if (workflow_takes_records(ref->status))
         return 0;
-    app_error_set(&ctx->err, 409, "case-not-open-for-records", "Case closed for records",
-                  "Records can be added, changed or removed only while the case is draft, "
-                  "submitted or in review; it is %s.",
-                  ref->status);
+    app_error_problem(&ctx->err, PROBLEM_CASE_NOT_OPEN_FOR_RECORDS,
+                      "Records can be added, changed or removed only while the case is draft, "
+                      "submitted or in review; it is %s.",
+                      ref->status);
     return -1;
 }
 
@@ -162,10 +162,10 @@ static int check_document_limit(struct http_ctx *ctx, const char *case_id)
         return -1;
     if (n < max)
         return 0;
-    app_error_set(&ctx->err, 409, "document-limit-reached", "Too many documents",
-                  "This case already holds %ld documents, the most a case may hold (%d). "
-                  "Remove one before adding another.",
-                  n, max);
+    app_error_problem(&ctx->err, PROBLEM_DOCUMENT_LIMIT_REACHED,
+                      "This case already holds %ld documents, the most a case may hold (%d). "
+                      "Remove one before adding another.",
+                      n, max);
     app_error_extra(&ctx->err, "limit", json_integer(max));
     return -1;
 }
@@ -209,10 +209,10 @@ static int keep_checklist(struct http_ctx *ctx, const struct case_ref *ref, json
         json_decref(newly);
         return 0;
     }
-    app_error_set(&ctx->err, 409, "checklist-incomplete", "Records missing",
-                  "The case is %s; removing this record would leave it without a required "
-                  "record (see missing). Add the replacement first.",
-                  ref->status);
+    app_error_problem(&ctx->err, PROBLEM_CHECKLIST_INCOMPLETE,
+                      "The case is %s; removing this record would leave it without a required "
+                      "record (see missing). Add the replacement first.",
+                      ref->status);
     app_error_extra(&ctx->err, "missing", newly);
     return -1;
 }
@@ -301,18 +301,19 @@ static int upload_document(struct http_ctx *ctx)
     memset(&d, 0, sizeof d);
     d.media_type = media_type_accepted(http_header(ctx, "Content-Type"));
     if (!d.media_type) {
-        app_error_set(&ctx->err, 415, "unsupported-media-type", "Unsupported media type",
-                      "Upload a PDF, JPEG, PNG or DICOM file with Content-Type application/pdf, "
-                      "image/jpeg, image/png or application/dicom.");
+        app_error_problem(
+            &ctx->err, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+            "Upload a PDF, JPEG, PNG or DICOM file with Content-Type application/pdf, "
+            "image/jpeg, image/png or application/dicom.");
         return -1;
     }
     if (len == 0)
         return app_error_bad_request(&ctx->err, "The upload is empty.");
     if (!media_type_matches(d.media_type, bytes, len)) {
-        app_error_set(&ctx->err, 415, "media-type-mismatch", "Content does not match its type",
-                      "The uploaded bytes are not a %s file. Send the file with its real media "
-                      "type.",
-                      d.media_type);
+        app_error_problem(&ctx->err, PROBLEM_MEDIA_TYPE_MISMATCH,
+                          "The uploaded bytes are not a %s file. Send the file with its real media "
+                          "type.",
+                          d.media_type);
         return -1;
     }
     sha256_hex(bytes, len, sha);
@@ -359,8 +360,8 @@ static int check_slides_body(struct http_ctx *ctx, const json_t *body)
         return -1;
     if (ctx->who.role == ROLE_PATIENT && (s = vget_str(body, "shipment_status")) &&
         !strcmp(s, "received")) {
-        app_error_set(&ctx->err, 403, "forbidden", "Forbidden",
-                      "Only navigators and admins confirm that slides were received.");
+        app_error_problem(&ctx->err, PROBLEM_FORBIDDEN,
+                          "Only navigators and admins confirm that slides were received.");
         return -1;
     }
     return 0;
@@ -473,8 +474,8 @@ static int download_document(struct http_ctx *ctx)
         return -1;
     if (!c.media_type) {
         record_store_content_close(&c);
-        app_error_set(&ctx->err, 404, "not-found", "Not found",
-                      "This record is physical slides; it has no content to download.");
+        app_error_problem(&ctx->err, PROBLEM_NOT_FOUND,
+                          "This record is physical slides; it has no content to download.");
         return -1;
     }
     if (!c.bytes || !c.sha256) {

@@ -270,8 +270,8 @@ int webhook_store_update(struct db_conn *conn, const char *id, int version, cons
         return -1;
     if (PQntuples(res) == 0) {
         PQclear(res);
-        app_error_set(err, 412, "precondition-failed", "Precondition failed",
-                      "The webhook changed since you read it; read it again and retry.");
+        app_error_problem(err, PROBLEM_PRECONDITION_FAILED,
+                          "The webhook changed since you read it; read it again and retry.");
         return -1;
     }
     return one_doc(res, out, err);

@@ -68,8 +68,8 @@ int workflow_check(enum case_move move, const char *status, enum role role,
     if (!m || case_status_parse(status, &from) != 0)
         return app_error_internal(err);
     if (!(m->roles & (unsigned)role)) {
-        app_error_set(err, 403, "forbidden", "Forbidden", "The %s role may not %s a case.",
-                      role_name(role), m->name);
+        app_error_problem(err, PROBLEM_FORBIDDEN, "The %s role may not %s a case.", role_name(role),
+                          m->name);
         return -1;
     }
     if (!(m->from & BIT(from)))
@@ -133,9 +133,9 @@ static int require_complete_records(struct db_conn *db, const char *case_id, str
     if (case_store_checklist(db, case_id, &checklist, err) != 0)
         return -1;
     if (!json_is_true(json_object_get(checklist, "can_submit"))) {
-        app_error_set(err, 409, "checklist-incomplete", "Records missing",
-                      "The case cannot be submitted until the required records are "
-                      "present; see missing.");
+        app_error_problem(err, PROBLEM_CHECKLIST_INCOMPLETE,
+                          "The case cannot be submitted until the required records are "
+                          "present; see missing.");
         app_error_extra(err, "missing", json_incref(json_object_get(checklist, "missing")));
         json_decref(checklist);
         return -1;

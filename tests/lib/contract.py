@@ -11,6 +11,7 @@ import re
 import subprocess
 import urllib.parse
 
+from . import harness
 from .harness import ROOT, SERVER_BIN, TMP
 
 SPEC_ROOT = os.path.join(ROOT, "api", "openapi.yaml")
@@ -46,7 +47,7 @@ def spec():
 def code_routes():
     """`cso-server --routes`: [{method, path, roles, idempotent, body, query}]."""
     if "routes" not in _cache:
-        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+        env = dict(os.environ, ASAN_OPTIONS=harness.asan_options("detect_leaks=1"))
         out = subprocess.run([SERVER_BIN, "--routes"], capture_output=True, text=True, timeout=60, env=env)
         if out.returncode != 0:
             raise AssertionError(f"cso-server --routes exited {out.returncode}: {out.stderr[-2000:]}")

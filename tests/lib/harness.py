@@ -147,6 +147,30 @@ class Api:
         return self.request("DELETE", path, token, **kw)
 
 
+def wait_until(predicate, timeout=15, what="the condition", interval=0.02):
+    """Calls predicate until it returns something true and returns that;
+    raises AssertionError naming `what` (a string, or a function that makes
+    one, for a message with the state at the deadline) if it is still false
+    after timeout seconds. The one way tests wait for something to happen:
+    for a condition, never for a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout}s for {what() if callable(what) else what}")
+        time.sleep(interval)
+
+
+def asan_options(options):
+    """options for a sanitizer build, plus CSO_ASAN_EXTRA when the run sets
+    it (scripts/test-shifted-clock.sh: libfaketime is preloaded before the
+    sanitizer runtime)."""
+    extra = os.environ.get("CSO_ASAN_EXTRA")
+    return f"{options}:{extra}" if extra else options
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -178,7 +202,7 @@ class Server:
             "WEBHOOK_WORKERS": "0", "WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_POLL_MS": "50",
             "WEBHOOK_BASE_BACKOFF_MS": "200", "WEBHOOK_MAX_BACKOFF_MS": "1000",
             "WEBHOOK_MAX_FAILURES": "3", "WEBHOOK_TIMEOUT_MS": "3000",
-            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
+            "ASAN_OPTIONS": asan_options("detect_leaks=1:abort_on_error=0:halt_on_error=1"),
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
             "LSAN_OPTIONS": "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp"),
         })
@@ -220,6 +244,13 @@ class Server:
             rc = self.proc.wait()
         self.log.close()
         return rc
+
+    def threads(self):
+        """How many threads the process runs now (0 once it has exited)."""
+        try:
+            return len(os.listdir(f"/proc/{self.proc.pid}/task"))
+        except OSError:
+            return 0
 
     def output(self):
         try:

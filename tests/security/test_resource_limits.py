@@ -283,7 +283,7 @@ def memory_stays_bounded_under_bursts_of_hostile_bodies():
     heap fragmentation glibc's default mmap threshold caused added 4-6)."""
     release = os.path.join(harness.ROOT, "build", "cso-server")
     binary = release if os.path.exists(release) else harness.SERVER_BIN
-    srv = Server(binary=binary, ASAN_OPTIONS="detect_leaks=0").start()
+    srv = Server(binary=binary, ASAN_OPTIONS=harness.asan_options("detect_leaks=0")).start()
     try:
         has_documents = any(r["body"] == "binary" for r in c.code_routes())
         cap = (25 << 20 if has_documents else MAX_BODY_BYTES) + 1
