@@ -1,5 +1,6 @@
 #include "routes.h"
 
+#include "assignments/assignment_domain.h"
 #include "assignments/assignments.h"
 #include "audit/audit.h"
 #include "cases/case_access.h"

@@ -74,6 +74,7 @@ struct app_error {
     json_t *fields;   /* owned: array of {"field","message"}, or NULL */
     json_t *extra;    /* owned: extra members merged into the problem, or NULL */
     int retry_after;  /* seconds for Retry-After, 0 for none */
+    char etag[48];    /* a 412's current ETag of the resource, sent as a header; "" for none */
 };
 
 /* Makes e the problem p (its status, code and title from the table) with a

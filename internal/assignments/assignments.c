@@ -4,14 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit.h"
-#include "../cases/case_access.h"
 #include "../http/http_change.h"
-#include "../matching/store.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
-#include "../workflow/workflow.h"
-#include "assignment_store.h"
+#include "assignment_domain.h"
 
 /* ---------- request shapes ---------- */
 
@@ -52,33 +48,6 @@ static const struct vfield decline_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
-/* ---------- checks the tables cannot express ---------- */
-
-/* Checks a validated consultation: an https link without spaces, a time
- * in the future; fills in the default duration. prefix names the fields
- * in errors ("consultation" or ""). */
-static int check_consultation(struct http_ctx *ctx, json_t *c, const char *prefix)
-{
-    const char *url = vget_str(c, "url"), *at = vget_str(c, "scheduled_at");
-    char field[64];
-    int future;
-    if (strncmp(url, "https://", 8) != 0 || strpbrk(url, " \t<>\"")) {
-        snprintf(field, sizeof field, "%s%surl", prefix, *prefix ? "." : "");
-        app_error_field(&ctx->err, field, "must be an https:// link");
-        return -1;
-    }
-    if (!http_db(ctx) || (future = assignment_store_is_future(ctx->db, at, &ctx->err)) < 0)
-        return -1;
-    if (!future) {
-        snprintf(field, sizeof field, "%s%sscheduled_at", prefix, *prefix ? "." : "");
-        app_error_field(&ctx->err, field, "must be in the future");
-        return -1;
-    }
-    if (!json_object_get(c, "duration_minutes"))
-        json_object_set_new(c, "duration_minutes", json_integer(30));
-    return 0;
-}
-
 /* ---------- rendering and recording ---------- */
 
 static void set_etag(struct http_ctx *ctx, const json_t *doc)
@@ -89,152 +58,56 @@ static void set_etag(struct http_ctx *ctx, const json_t *doc)
     http_set_header(ctx, "ETag", etag);
 }
 
-/* A specialist's reason for declining is between them and the service
- * team; patients see that the offer was declined, not why. */
-static void shape_for(const struct http_ctx *ctx, json_t *doc)
-{
-    if (ctx->who.role == ROLE_PATIENT && json_object_get(doc, "decline_reason"))
-        json_object_set_new(doc, "decline_reason", json_null());
-}
+/* ---------- handlers: parse, call the domain (assignment_domain.h), render ---------- */
 
-/* Loads an assignment the caller may see: its case is visible to them
- * (case_access) and a specialist sees only their own. With lock != 0 the
- * case and then the assignment are locked, in that order (the order every
- * writer of assignments uses). */
-static int visible_assignment(struct db_conn *db, const struct principal *who, const char *id,
-                              int lock, struct assignment_ref *a, struct case_ref *c,
-                              struct app_error *err)
+/* The caller's request, once it has been answered by the domain. */
+static int reply(struct http_ctx *ctx, int status, json_t *out)
 {
-    if (assignment_store_ref(db, id, 0, a, err) != 0)
-        return -1;
-    if (who->role == ROLE_SPECIALIST && strcmp(a->specialist_id, who->specialist_id) != 0)
-        return app_error_not_found(err, "assignment");
-    if (case_access(db, who, a->case_id, lock, c, err) != 0) {
-        if (err->status == 404) {
-            app_error_clear(err);
-            app_error_not_found(err, "assignment");
-        }
-        return -1;
-    }
-    if (lock && assignment_store_ref(db, id, 1, a, err) != 0)
-        return -1;
-    return 0;
+    ctx->audited = 1;
+    set_etag(ctx, out);
+    return http_reply_json(ctx, status, out);
 }
-
-int assignment_visible(struct db_conn *db, const struct principal *who, const char *id,
-                       struct app_error *err)
-{
-    struct assignment_ref a;
-    struct case_ref c;
-    if (!uuid_is_valid(id))
-        return app_error_not_found(err, "assignment");
-    return visible_assignment(db, who, id, 0, &a, &c, err);
-}
-
-/* ---------- handlers ---------- */
 
 static int create_assignment(struct http_ctx *ctx)
 {
     const char *case_id = http_path_uuid(ctx, "id", "case");
-    const char *specialist_id;
+    const struct caller by = http_caller(ctx);
     json_t *consultation, *out = NULL;
-    struct case_ref ref;
-    char live[37], loc[80];
-    int rc;
+    char loc[80];
 
     if (!case_id || validate_object(ctx->body, create_fields, "", 0, &ctx->err) != 0)
         return -1;
-    specialist_id = vget_str(ctx->body, "specialist_id");
     consultation = json_object_get(ctx->body, "consultation");
     if (json_is_null(consultation))
         consultation = NULL;
-    if (consultation && check_consultation(ctx, consultation, "consultation") != 0)
+    if (!http_db(ctx) ||
+        assignment_create(ctx->db, &by, case_id, vget_str(ctx->body, "specialist_id"), consultation,
+                          &out, &ctx->err) != 0)
         return -1;
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
-        case_access(ctx->db, &ctx->who, case_id, 1, &ref, &ctx->err) != 0)
-        return -1;
-    if (!workflow_takes_assignment(ref.status))
-        return app_error_conflict(
-            &ctx->err, "Only a submitted case can be assigned; this case is %s.", ref.status);
-    if (assignment_store_live_for_case(ctx->db, case_id, live, &ctx->err) != 0)
-        return -1;
-    if (live[0]) {
-        app_error_problem(&ctx->err, PROBLEM_CASE_ALREADY_ASSIGNED,
-                          "The case has an assignment that is offered or accepted; it must be "
-                          "declined before another specialist is asked.");
-        app_error_extra(&ctx->err, "assignment_id", json_string(live));
-        return -1;
-    }
-    if ((rc = assignment_store_specialist_exists(ctx->db, specialist_id, &ctx->err)) <= 0) {
-        if (rc == 0)
-            app_error_field(&ctx->err, "specialist_id", "is not a specialist in the directory");
-        return -1;
-    }
-    if (ctx->who.role == ROLE_PATIENT) {
-        if ((rc = matching_is_candidate(ctx->db, case_id, specialist_id, &ctx->err)) < 0)
-            return -1;
-        if (rc == 0) {
-            app_error_problem(&ctx->err, PROBLEM_NOT_A_MATCH,
-                              "A patient can choose only one of the case's matches (GET "
-                              "/v1/cases/{id}/matches): a specialist who reviews this cancer type, "
-                              "is accepting cases, has a free slot, and is within the case's "
-                              "travel limit or offers telehealth the case accepts.");
-            return -1;
-        }
-    }
-    if (assignment_store_create(ctx->db, case_id, specialist_id, &ctx->who, consultation, &out,
-                                &ctx->err) != 0)
-        return -1;
-    if (http_record_change(ctx, change_one("assignment.create", "assignment",
-                                           json_string_value(json_object_get(out, "id")), case_id,
-                                           201, "assignment.created")) != 0) {
-        json_decref(out);
-        return -1;
-    }
     snprintf(loc, sizeof loc, "/v1/assignments/%s", json_string_value(json_object_get(out, "id")));
     http_set_header(ctx, "Location", loc);
-    set_etag(ctx, out);
-    shape_for(ctx, out);
-    return http_reply_json(ctx, 201, out);
+    return reply(ctx, 201, out);
 }
 
 static int list_case_assignments(struct http_ctx *ctx)
 {
     const char *case_id = http_path_uuid(ctx, "id", "case");
-    struct case_ref ref;
-    json_t *items = NULL, *item;
-    size_t i;
+    const struct caller by = http_caller(ctx);
+    json_t *items = NULL;
     if (!case_id || !http_db(ctx) ||
-        case_access(ctx->db, &ctx->who, case_id, 0, &ref, &ctx->err) != 0)
+        assignment_list_for_case(ctx->db, &by, case_id, &items, &ctx->err) != 0)
         return -1;
-    if (assignment_store_list_for_case(
-            ctx->db, case_id, ctx->who.role == ROLE_SPECIALIST ? ctx->who.specialist_id : NULL,
-            &items, &ctx->err) != 0)
-        return -1;
-    json_array_foreach(items, i, item)
-    {
-        const char *aid = json_string_value(json_object_get(item, "id"));
-        struct audit_entry e = {&ctx->who, ctx->request_id, "assignment.list", "assignment",
-                                aid,       case_id,         "success",         200};
-        if (audit_record(ctx->db, &e, &ctx->err) != 0) {
-            json_decref(items);
-            return -1;
-        }
-        shape_for(ctx, item);
-    }
-    if (audit_success(ctx, "case.assignments.read", "case", case_id, case_id) != 0) {
-        json_decref(items);
-        return -1;
-    }
+    ctx->audited = 1;
     return http_reply_json(ctx, 200, json_pack("{s:o}", "items", items));
 }
 
 static int list_assignments(struct http_ctx *ctx)
 {
+    const struct caller by = http_caller(ctx);
     struct assignment_list_query q;
     const char *cursor = http_query(ctx, "cursor");
     char key[64], aid[64];
-    json_t *items = NULL, *item, *out;
+    json_t *items = NULL, *out;
     int more = 0;
     size_t i;
 
@@ -255,27 +128,12 @@ static int list_assignments(struct http_ctx *ctx)
         q.after_created = key;
         q.after_id = aid;
     }
-    if (ctx->err.status || !http_db(ctx))
+    if (ctx->err.status || !http_db(ctx) ||
+        assignment_list(ctx->db, &by, &q, &items, &more, &ctx->err) != 0)
         return -1;
-    if (assignment_store_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
-        return -1;
+    ctx->audited = 1;
     out = json_object();
     http_set_next_cursor(out, items, more);
-    /* One audit row per assignment shown: each names a patient's case. */
-    json_array_foreach(items, i, item)
-    {
-        const char *id = json_string_value(json_object_get(item, "id"));
-        const char *cid = json_string_value(json_object_get(item, "case_id"));
-        struct audit_entry e = {
-            &ctx->who, ctx->request_id, "assignment.list", "assignment", id, cid, "success", 200};
-        shape_for(ctx, item);
-        if (audit_record(ctx->db, &e, &ctx->err) != 0) {
-            json_decref(items);
-            json_decref(out);
-            return -1;
-        }
-    }
-    ctx->audited = 1;
     json_object_set_new(out, "items", items);
     return http_reply_json(ctx, 200, out);
 }
@@ -283,20 +141,11 @@ static int list_assignments(struct http_ctx *ctx)
 static int get_assignment(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "assignment");
-    struct assignment_ref a;
-    struct case_ref c;
+    const struct caller by = http_caller(ctx);
     json_t *out = NULL;
-    if (!id || !http_db(ctx) ||
-        visible_assignment(ctx->db, &ctx->who, id, 0, &a, &c, &ctx->err) != 0 ||
-        assignment_store_get(ctx->db, id, &out, &ctx->err) != 0)
+    if (!id || !http_db(ctx) || assignment_read(ctx->db, &by, id, &out, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "assignment.read", "assignment", id, a.case_id) != 0) {
-        json_decref(out);
-        return -1;
-    }
-    set_etag(ctx, out);
-    shape_for(ctx, out);
-    return http_reply_json(ctx, 200, out);
+    return reply(ctx, 200, out);
 }
 
 /* accept and decline: only the specialist the assignment names, only while
@@ -305,11 +154,8 @@ static int answer_offer(struct http_ctx *ctx, int accept)
 {
     const char *id = http_path_uuid(ctx, "id", "assignment");
     const struct caller by = http_caller(ctx);
-    struct assignment_ref a;
-    struct case_ref c;
-    json_t *out = NULL;
     const char *reason = NULL;
-    struct change change;
+    json_t *out = NULL;
 
     if (!id)
         return -1;
@@ -318,36 +164,9 @@ static int answer_offer(struct http_ctx *ctx, int accept)
             return -1;
         reason = vget_str(ctx->body, "reason");
     }
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
-        visible_assignment(ctx->db, &ctx->who, id, 1, &a, &c, &ctx->err) != 0)
+    if (!http_db(ctx) || assignment_answer(ctx->db, &by, id, accept, reason, &out, &ctx->err) != 0)
         return -1;
-    if (strcmp(a.status, "offered") != 0)
-        return app_error_conflict(&ctx->err, "The assignment is %s; only an offered one can be %s.",
-                                  a.status, accept ? "accepted" : "declined");
-    change = change_one(accept ? "assignment.accept" : "assignment.decline", "assignment", id,
-                        a.case_id, 200, accept ? "assignment.accepted" : "assignment.declined");
-    if (accept) {
-        /* Accepting is the case's move to in_review (internal/workflow):
-         * its rule is checked before anything is written. */
-        const struct workflow_move *move;
-        if (workflow_check(MOVE_START_REVIEW, c.status, ctx->who.role, &move, &ctx->err) != 0)
-            return -1;
-        if (assignment_store_accept(ctx->db, id, &out, &ctx->err) != 0)
-            return -1;
-        if (workflow_apply(ctx->db, &by, &c, MOVE_START_REVIEW, NULL, &change, NULL, &ctx->err) !=
-            0) {
-            json_decref(out);
-            return -1;
-        }
-    } else if (assignment_store_decline(ctx->db, id, reason, &out, &ctx->err) != 0) {
-        return -1;
-    }
-    if (http_record_change(ctx, change) != 0) {
-        json_decref(out);
-        return -1;
-    }
-    set_etag(ctx, out);
-    return http_reply_json(ctx, 200, out);
+    return reply(ctx, 200, out);
 }
 
 static int accept_assignment(struct http_ctx *ctx)
@@ -365,41 +184,16 @@ static int decline_assignment(struct http_ctx *ctx)
 static int change_consultation(struct http_ctx *ctx, int set)
 {
     const char *id = http_path_uuid(ctx, "id", "assignment");
-    struct assignment_ref a;
-    struct case_ref c;
+    const struct caller by = http_caller(ctx);
     json_t *out = NULL;
-    char etag[32];
 
-    if (!id)
+    if (!id || (set && validate_object(ctx->body, consultation_fields, "", 0, &ctx->err) != 0))
         return -1;
-    if (set && (validate_object(ctx->body, consultation_fields, "", 0, &ctx->err) != 0 ||
-                check_consultation(ctx, ctx->body, "") != 0))
+    if (!http_db(ctx) ||
+        assignment_change_consultation(ctx->db, &by, id, http_header(ctx, "If-Match"),
+                                       set ? ctx->body : NULL, &out, &ctx->err) != 0)
         return -1;
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0 ||
-        visible_assignment(ctx->db, &ctx->who, id, 1, &a, &c, &ctx->err) != 0)
-        return -1;
-    snprintf(etag, sizeof etag, "\"%d\"", a.version);
-    if (http_require_if_match(ctx, etag) != 0)
-        return -1;
-    if (strcmp(a.status, "offered") != 0 && strcmp(a.status, "accepted") != 0)
-        return app_error_conflict(
-            &ctx->err, "The assignment is %s; consultations belong to live assignments.", a.status);
-    if (!set && !a.has_consultation)
-        return app_error_conflict(&ctx->err, "The assignment has no consultation to cancel.");
-    if (assignment_store_set_consultation(ctx->db, id, a.version, set ? ctx->body : NULL, &ctx->who,
-                                          &out, &ctx->err) != 0)
-        return -1;
-    if (http_record_change(ctx, change_one(set ? "assignment.consultation.schedule"
-                                               : "assignment.consultation.cancel",
-                                           "assignment", id, a.case_id, 200,
-                                           set ? "assignment.consultation_scheduled"
-                                               : "assignment.consultation_cancelled")) != 0) {
-        json_decref(out);
-        return -1;
-    }
-    set_etag(ctx, out);
-    shape_for(ctx, out);
-    return http_reply_json(ctx, 200, out);
+    return reply(ctx, 200, out);
 }
 
 static int put_consultation(struct http_ctx *ctx)

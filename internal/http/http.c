@@ -83,6 +83,9 @@ void http_render_problem(struct _u_response *res, const struct app_error *err,
     if (status == 401)
         u_map_put(res->map_header, "WWW-Authenticate",
                   "Bearer realm=\"cso\", error=\"invalid_token\"");
+    /* A 412 tells the client the ETag to send next (validate_if_match). */
+    if (err->etag[0])
+        u_map_put(res->map_header, "ETag", err->etag);
     free(body);
     json_decref(p);
 }

@@ -256,3 +256,18 @@ int vget_bool(const json_t *obj, const char *name, int dflt)
     const json_t *v = json_object_get(obj, name);
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
+
+int validate_if_match(const char *if_match, const char *etag, struct app_error *err)
+{
+    if (!if_match || !*if_match)
+        return app_error_problem(err, PROBLEM_PRECONDITION_REQUIRED,
+                                 "Send If-Match with the ETag from your last read of this "
+                                 "resource.");
+    if (strcmp(if_match, etag) != 0 && strcmp(if_match, "*") != 0) {
+        app_error_problem(err, PROBLEM_PRECONDITION_FAILED,
+                          "The resource changed since you read it; read it again and retry.");
+        snprintf(err->etag, sizeof err->etag, "%s", etag);
+        return -1;
+    }
+    return 0;
+}

@@ -64,4 +64,9 @@ int validate_object(const json_t *obj, const struct vfield *fields, const char *
 const char *vget_str(const json_t *obj, const char *name);
 int vget_bool(const json_t *obj, const char *name, int dflt);
 
+/* The If-Match rule of updates (RFC 9110 13.1.1), for domain code: absent or
+ * empty -> 428; neither etag nor "*" -> 412 with err->etag set to etag (the
+ * client's next If-Match). Returns 0 when the update may go on. */
+int validate_if_match(const char *if_match, const char *etag, struct app_error *err);
+
 #endif
