@@ -58,10 +58,14 @@ static int print_routes(void)
                 if (*q == ',')
                     q++;
             }
-            json_array_append_new(out, json_pack("{s:s,s:s,s:o,s:b,s:s,s:o}", "method", r->method,
-                                                 "path", r->path, "roles", roles, "idempotent",
-                                                 r->idempotent, "body", body_kind_name(r->body),
-                                                 "query", query));
+            int param;
+            /* visibility_first: a refusal of the request's shape is the
+             * object's 404 when the caller may not see it (struct http_scope). */
+            json_array_append_new(
+                out, json_pack("{s:s,s:s,s:o,s:b,s:s,s:o,s:b}", "method", r->method, "path",
+                               r->path, "roles", roles, "idempotent", r->idempotent, "body",
+                               body_kind_name(r->body), "query", query, "visibility_first",
+                               http_scope_for(routes_scopes(), r->path, &param) != NULL));
         }
     s = json_dumps(out, JSON_INDENT(1));
     printf("%s\n", s);

@@ -846,10 +846,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_msg(LOG_WARN, "http: %s", buf);
 }
 
-/* The scope whose prefix the route template is or starts with (then a '/'),
- * and the index of the prefix's parameter among the template's. */
-static const struct http_scope *scope_for(const struct http_scope *scopes, const char *tmpl,
-                                          int *param)
+const struct http_scope *http_scope_for(const struct http_scope *scopes, const char *tmpl,
+                                        int *param)
 {
     for (; scopes && scopes->prefix; scopes++) {
         size_t n = strlen(scopes->prefix);
@@ -920,7 +918,7 @@ struct http_server *http_server_new(const struct app *app, const struct http_rou
             bd->app = app;
             bd->route = r;
             bd->srv = srv;
-            bd->scope = scope_for(scopes, r->path, &bd->scope_param);
+            bd->scope = http_scope_for(scopes, r->path, &bd->scope_param);
         }
     }
     /* ulfius gets no endpoints of ours, only the default one: its matcher

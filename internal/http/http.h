@@ -90,6 +90,12 @@ struct http_scope {
     http_visible_fn visible;
 };
 
+/* The scope of scopes whose prefix the route template tmpl is or starts
+ * with (then a '/'), with *param set to the index of the prefix's parameter
+ * among the template's; NULL when the route names no owner-scoped object. */
+const struct http_scope *http_scope_for(const struct http_scope *scopes, const char *tmpl,
+                                        int *param);
+
 /* The server: ulfius instance plus the route table. */
 struct http_server;
 

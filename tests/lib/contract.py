@@ -55,6 +55,17 @@ def code_routes():
     return _cache["routes"]
 
 
+def visibility_first(op):
+    """True when the server answers a request on op that names an object the
+    caller may not see (a random id, say) with that object's 404 before any
+    validation of query, headers or body (`visibility_first` in
+    `cso-server --routes`; struct http_scope in internal/http/http.h)."""
+    for r in code_routes():
+        if (r["method"].upper(), ulfius_to_openapi(r["path"])) == op.key:
+            return bool(r.get("visibility_first"))
+    return False
+
+
 def check_examples():
     """Runs Ajv over every example; returns (ok, report text)."""
     out = _node("examples", SPEC_ROOT, check=False)

@@ -199,9 +199,14 @@ def hostile_strings_round_trip_unchanged_in_every_free_text_field():
 @test
 def hostile_strings_in_constrained_fields_are_refused_or_kept():
     run = run_once()
-    problems, n = [], 0
+    problems, notes, n = [], [], 0
     for op, path, mt, example, schema in create_operations(run):
         tok = run.token(run.role_for(op))
+        # A target the caller may not see answers 404 before any validation
+        # (visibility first): nothing to learn about the fields there.
+        if post(op, path, tok, mt, example).status == 404:
+            notes.append(f"{op.label}: its target is not visible to the example's caller here")
+            continue
         for p, s in string_leaves(example, schema):
             if free_text(s):
                 continue
@@ -226,6 +231,8 @@ def hostile_strings_in_constrained_fields_are_refused_or_kept():
                         problems.append(f"{where}: stored as {got!r}")
                 else:
                     problems.append(f"{where}: {r.status} {r.body[:200]!r}")
+    for note in notes:
+        print("  not tested: " + note)
     assert n > 0
     assert not problems, f"constrained fields ({len(problems)}):\n  " + "\n  ".join(problems[:40])
 

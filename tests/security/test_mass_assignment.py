@@ -10,10 +10,14 @@ any table (tests/lib/integrity.py fingerprints the whole database).
 
 Operations with path parameters are aimed at real resources created by the
 spec's examples (tests/lib/examples.py), with the current ETag as If-Match,
-so that the only thing wrong with the request is the member under test. An
-operation no example reaches is tried on random ids (a handler that checks
-the body first still answers 400); if that is 404 it is listed as untested
-in the test's output rather than failed.
+so that the only thing wrong with the request is the member under test. The
+review steps no example can reach (answering an offer, a consultation, an
+opinion's draft, signature and amendments: they need the specialist of a
+real assignment) are aimed at a case this test moves through review itself
+(workflow_targets), as that specialist. Anything else no example reaches is
+tried on random ids; an owner-scoped route answers those 404 before looking
+at the body (visibility first), and is listed as untested in the test's
+output rather than failed.
 """
 import copy
 import json
@@ -23,6 +27,7 @@ from lib import contract as c
 from lib.examples import ExampleRun, is_json_type
 from lib.harness import api, test
 from lib.integrity import nothing_stored
+from lib.review import Journey, in_review
 
 SERVER_OWNED = ("id", "version", "status", "created_at", "updated_at", "created_by", "updated_by",
                 "deleted_at", "owner", "etag")
@@ -124,9 +129,29 @@ def json_examples(op):
     return None, None, None
 
 
+def workflow_targets():
+    """{path template: (concrete path, token)} for the review steps, on
+    resources made here: an offered assignment (answered by its specialist,
+    its consultation set by them), an accepted one whose specialist writes
+    the opinion, a draft and a signed opinion (changed by their author)."""
+    offered, accepted = Journey().submit().assign(), in_review()
+    drafted, signed = in_review().draft(), in_review().draft().sign()
+    return {
+        "/v1/assignments/{id}/decline": (f"/v1/assignments/{offered.assignment_id}/decline",
+                                         offered.specialist.token),
+        "/v1/assignments/{id}/consultation": (f"/v1/assignments/{offered.assignment_id}/consultation",
+                                              offered.specialist.token),
+        "/v1/cases/{id}/opinions": (f"/v1/cases/{accepted.case_id}/opinions", accepted.specialist.token),
+        "/v1/opinions/{id}": (f"/v1/opinions/{drafted.opinion_id}", drafted.specialist.token),
+        "/v1/opinions/{id}/amendments": (f"/v1/opinions/{signed.opinion_id}/amendments",
+                                         signed.specialist.token),
+    }
+
+
 @test
 def server_owned_members_are_refused_on_create_and_update():
     run = ExampleRun(api, tag="api3-" + uuid.uuid4().hex[:8]).run()
+    review = workflow_targets()
     problems, tested, untested = [], 0, []
     for op in c.operations():
         mt, example, schema = json_examples(op)
@@ -138,14 +163,16 @@ def server_owned_members_are_refused_on_create_and_update():
         path = run.concrete_path(op) if op.path_param_names else (op.get("x-example-path") or op.path)
         reached = path is not None
         if not reached:
-            # No example reaches a real resource: try random ids. A handler
-            # that validates the body before looking the resource up still
-            # answers 400; a 404 means this operation went untested.
+            # No example reaches a real resource: try random ids. A route
+            # without an owner-scoped object still validates the body first
+            # (400); a 404 means this operation went untested.
             path = run.random_path(op, op.path)
         if "{" in path:
             path = c.resolve_placeholders(path, run.results)
         role = run.role_for(op)
         tok = run.token(role)
+        if op.path in review:
+            (path, tok), reached = review[op.path], True
         members = candidates(op, schema)
 
         def send_all():
@@ -163,8 +190,12 @@ def server_owned_members_are_refused_on_create_and_update():
             return out
 
         answers, written = nothing_stored(send_all)
-        if not reached and all(r.status == 404 for _, r in answers):
-            untested.append(f"{op.label}: no example reaches a real resource and random ids are 404")
+        if all(r.status == 404 for _, r in answers):
+            # Visibility comes before validation: a target the caller may
+            # not see (no example reaches one, or the example's caller is not
+            # its owner) answers 404 to every body alike.
+            untested.append(f"{op.label}: " + ("its target is not visible to the example's caller"
+                                                if reached else "no example reaches a real resource"))
             continue
         for member, r in answers:
             name = ".".join(member)
