@@ -44,7 +44,9 @@ RUN apt-get update \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin cso
 COPY --from=build /src/build/cso-server /src/build/mint-token /usr/local/bin/
 USER 10001
-ENV PORT=8080
+# Every interface of the container: it is reached through its own network
+# (nginx in docker-compose.yml), never from the host directly.
+ENV PORT=8080 BIND_ADDRESS=0.0.0.0
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD curl -fsS -o /dev/null "http://127.0.0.1:${PORT}/healthz" || exit 1

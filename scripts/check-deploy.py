@@ -86,6 +86,13 @@ for key in api_env:
     if key not in server_vars:
         problems.append(f"docker-compose.yml: api sets {key}, which internal/config/config.c never reads")
 
+# The listen address is explicit wherever the server runs in a container:
+# `make run` binds loopback, and a container must not depend on a default.
+if str(api_env.get("BIND_ADDRESS", "")) != "0.0.0.0":
+    problems.append("docker-compose.yml: api must set BIND_ADDRESS: \"0.0.0.0\" explicitly")
+if not re.search(r"(?m)^ENV\b[^\n]*\bBIND_ADDRESS=0\.0\.0\.0\b", runtime):
+    problems.append("Dockerfile: the runtime image must set ENV BIND_ADDRESS=0.0.0.0 explicitly")
+
 # --- every ${VAR} the compose file needs is in .env.example ---------------
 env_example = dict(
     line.split("=", 1) for line in read(".env.example").splitlines()

@@ -55,9 +55,49 @@ psql_owner() {
   PGPASSWORD=$OWNER_PW psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U cso_owner -d "$DBNAME" "$@"
 }
 
+# A cluster is complete once initdb, the settings below, the first start and
+# the bootstrap (roles and database) have all succeeded; start() then writes
+# this marker into the data folder. A data folder without the marker and
+# without a database of its own is what an interrupted first run leaves
+# (initdb or the first start killed half-way): it never held any data, and
+# init() creates it again. Clusters made before the marker existed have the
+# database, so they count as complete; nothing here ever removes one that does.
+READY=cso-cluster-ready
+
+# A database beyond the three initdb makes (template1, template0, postgres
+# have OIDs below 16384; every database created later has one at or above).
+has_own_database() {
+  local d n
+  for d in "$PGDIR"/data/base/*; do
+    n=${d##*/}
+    if [ -d "$d" ] && [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 16384 ]; then return 0; fi
+  done
+  return 1
+}
+
+is_complete() { [ -f "$PGDIR/data/$READY" ] || has_own_database; }
+
+discard_incomplete() {
+  echo "pg: $PGDIR/data is the remains of an interrupted first run (initdb or the first start did" \
+    "not finish; it holds no database of its own): creating the cluster again" >&2
+  # A half-made cluster that did get started is still running: stop it first.
+  if [ -f "$PGDIR/data/postmaster.pid" ]; then
+    as_pg "$BIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    local pid
+    pid=$(head -n 1 "$PGDIR/data/postmaster.pid" 2>/dev/null || true)
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+       [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN/postgres" ]; then
+      echo "pg: PostgreSQL $pid still runs on $PGDIR/data; stop it, then run this again" >&2
+      exit 1
+    fi
+  fi
+  rm -rf "${PGDIR:?}/data" "$PGDIR/sock"
+}
+
 init() {
   resolve_dir
-  if [ ! -f "$PGDIR/data/PG_VERSION" ]; then
+  if [ -e "$PGDIR/data" ] && ! is_complete; then discard_incomplete; fi
+  if [ ! -e "$PGDIR/data" ]; then
     as_pg mkdir -p "$PGDIR/data" "$PGDIR/sock"
     as_pg "$BIN/initdb" -D "$PGDIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -90,6 +130,7 @@ start() {
     fi
   fi
   bootstrap
+  [ -f "$PGDIR/data/$READY" ] || as_pg touch "$PGDIR/data/$READY"
 }
 
 # Roles and database (sql/bootstrap.sql), fed on stdin because the postgres

@@ -45,6 +45,9 @@ fi
 
 export PGPORT=${PGPORT:-5544}
 export PORT=${PORT:-8080}
+# Loopback only: a development server with a published secret and invented
+# data must not be reachable from the network. Containers set 0.0.0.0.
+export BIND_ADDRESS=${BIND_ADDRESS:-127.0.0.1}
 export DATABASE_URL=${DATABASE_URL:-postgresql://cso_app:${CSO_APP_PASSWORD:-cso_app_dev}@127.0.0.1:$PGPORT/${CSO_DB_NAME:-cso}}
 export JWT_ALG=${JWT_ALG:-HS256}
 if [ "$JWT_ALG" = HS256 ]; then
@@ -74,8 +77,12 @@ for role in ("patient", "navigator", "specialist", "admin"):
     if mine:
         print(role, "/v1/cases" if "/v1/cases" in mine else mine[0])')
 
+case $BIND_ADDRESS in
+  127.0.0.1 | 0.0.0.0) host=localhost ;;
+  *) host=$BIND_ADDRESS ;;
+esac
 echo
-echo "Serving on http://localhost:$PORT with JWT $JWT_ALG, issuer $JWT_ISSUER, audience $JWT_AUDIENCE"
+echo "Serving on http://$host:$PORT (listening on $BIND_ADDRESS) with JWT $JWT_ALG, issuer $JWT_ISSUER, audience $JWT_AUDIENCE"
 echo "Tokens below are valid for 12 hours. Paste one of these:"
 for role in patient navigator specialist admin; do
   extra=()
@@ -86,12 +93,12 @@ for role in patient navigator specialist admin; do
   path=${path_for[$role]:-/v1/cases} note=
   [ -n "${path_for[$role]:-}" ] || note="   # no GET route for $role is served yet"
   if tok=$(build/mint-token --role "$role" --sub "dev-$role-1" --ttl 43200 "${extra[@]}" 2>/dev/null); then
-    echo "  $role: curl -H 'Authorization: Bearer $tok' http://localhost:$PORT$path$note"
+    echo "  $role: curl -H 'Authorization: Bearer $tok' http://$host:$PORT$path$note"
   else
     echo "  $role: (set JWT_PRIVATE_KEY_FILE to the private key of $JWT_ALG to mint tokens with build/mint-token)"
   fi
 done
-echo "Health: curl http://localhost:$PORT/healthz   Stop: make stop"
+echo "Health: curl http://$host:$PORT/healthz   Stop: make stop"
 echo
 mkdir -p .data
 echo $$ >"$PIDFILE"

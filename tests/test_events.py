@@ -20,7 +20,7 @@ def staff():
 
 
 def read_feed(after=None, limit=500, tok=None, via=None):
-    q = f"/v1/events?limit={limit}" + (f"&after={after}" if after else "")
+    q = f"/v1/events?limit={limit}" + (f"&cursor={after}" if after else "")
     return expect((via or api).get(q, tok or staff()), 200).json
 
 
@@ -112,7 +112,7 @@ def new_events_appear_in_order_with_ids_and_no_patient_data():
     c = create_case(tok)
     expect(api.patch(f"/v1/cases/{c['id']}", tok, {"request": {"urgency": "urgent"}},
                      headers={"If-Match": '"1"'}), 200)
-    r = api.get(f"/v1/events?after={cur}", staff())
+    r = api.get(f"/v1/events?cursor={cur}", staff())
     expect(r, 200)
     page = r.json
     mine = [e for e in page["items"] if e["case_id"] == c["id"]]
@@ -193,16 +193,43 @@ def feed_query_is_validated():
                    cursor_text("-1|5"), cursor_text("1|-5"), cursor_text("|"),
                    cursor_text("99999999999999999999999|1"), cursor_text("1|99999999999999999999"),
                    "not+a+cursor"]
-    for c in bad_cursors:
-        p = expect_problem(api.get(f"/v1/events?after={c}", t), 400, c)
-        assert any(e["field"] == "after" for e in p.get("errors", [])), (c, p)
-    expect_problem(api.get("/v1/events?cursor=abc", t), 400)
-    expect_problem(api.get("/v1/events?after=a&after=b", t), 400)
+    for name in ("cursor", "after"):
+        for c in bad_cursors:
+            p = expect_problem(api.get(f"/v1/events?{name}={c}", t), 400, c)
+            assert any(e["field"] == name for e in p.get("errors", [])), (name, c, p)
+        expect_problem(api.get(f"/v1/events?{name}=a&{name}=b", t), 400)
     expect_problem(api.get("/v1/events?type=case.created", t), 400)
     expect_problem(api.request("GET", "/v1/events", t, body=b"{}",
                                content_type="application/json"), 400)
     expect(api.get("/v1/events?limit=500", t), 200)
-    expect(api.get(f"/v1/events?after={cursor_text('0|0')}", t), 200)
+    expect(api.get(f"/v1/events?cursor={cursor_text('0|0')}", t), 200)
+
+
+@test
+def after_is_an_alias_of_cursor_and_not_both_at_once():
+    """`cursor` is the name every list uses; `after`, the feed's first name
+    for it, still works and reads the same page. Both at once is 400, even
+    with the same value: the caller means one position, not two."""
+    t = staff()
+    cur = head_cursor()
+    ids = {create_case()["id"] for _ in range(3)}
+    by_cursor = expect(api.get(f"/v1/events?limit=2&cursor={cur}", t), 200).json
+    by_after = expect(api.get(f"/v1/events?limit=2&after={cur}", t), 200).json
+    assert by_cursor == by_after, (by_cursor, by_after)
+    assert len(by_cursor["items"]) == 2 and by_cursor["has_more"] is True, by_cursor
+    # next_cursor continues under either name, and is never null.
+    rest = read_all(by_cursor["next_cursor"])[0]
+    walked = by_cursor["items"] + rest
+    assert {e["case_id"] for e in walked if e["type"] == "case.created"} == ids, walked
+    tail = expect(api.get(f"/v1/events?after={by_after['next_cursor']}", t), 200).json
+    assert tail["items"] == rest[:len(tail["items"])], (tail, rest)
+    end = read_feed(head_cursor())
+    assert end["items"] == [] and isinstance(end["next_cursor"], str) and end["next_cursor"], end
+    for q in (f"cursor={cur}&after={cur}", f"after={cur}&cursor={by_cursor['next_cursor']}",
+              f"cursor={cur}&after=not-a-cursor"):
+        p = expect_problem(api.get(f"/v1/events?{q}", t), 400, q)
+        assert [e["field"] for e in p["errors"]] == ["cursor"], (q, p)
+        assert "after" in p["errors"][0]["message"], p
 
 
 # ---------------------------------------------------------------- ordering under concurrency

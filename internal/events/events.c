@@ -135,23 +135,30 @@ static int is_u64(const char *s)
     return !errno && !*end;
 }
 
-static int parse_after(struct http_ctx *ctx, struct events_position *pos)
+/* The position to read after: `cursor`, the name every list uses, or
+ * `after`, the feed's first name for it, still accepted; not both. */
+static int parse_cursor(struct http_ctx *ctx, struct events_position *pos)
 {
-    const char *after = http_query(ctx, "after");
+    const char *cursor = http_query(ctx, "cursor"), *after = http_query(ctx, "after");
+    const char *name = cursor ? "cursor" : "after", *value = cursor ? cursor : after;
     snprintf(pos->txid, sizeof pos->txid, "0");
     snprintf(pos->id, sizeof pos->id, "0");
-    if (!after)
+    if (cursor && after) {
+        app_error_field(&ctx->err, "cursor",
+                        "cannot be combined with after (its other name): send one");
+        return -1;
+    }
+    if (!value)
         return 0;
-    if (http_cursor_decode(ctx, after, pos->txid, sizeof pos->txid, pos->id, sizeof pos->id) != 0) {
-        /* The shared decoder names the parameter "cursor"; this one is
-         * "after". */
+    if (http_cursor_decode(ctx, value, pos->txid, sizeof pos->txid, pos->id, sizeof pos->id) != 0) {
+        /* The shared decoder names the parameter "cursor"; name the one sent. */
         app_error_clear(&ctx->err);
-        app_error_field(&ctx->err, "after", "is not a cursor this service issued");
+        app_error_field(&ctx->err, name, "is not a cursor this service issued");
         return -1;
     }
     /* ids are bigint: below 10^18 for the life of this table. */
     if (!is_u64(pos->txid) || !is_u64(pos->id) || strlen(pos->id) > 18) {
-        app_error_field(&ctx->err, "after", "is not a cursor this service issued");
+        app_error_field(&ctx->err, name, "is not a cursor this service issued");
         return -1;
     }
     return 0;
@@ -168,7 +175,7 @@ static int list_events(struct http_ctx *ctx)
     size_t len;
     int limit, more, n;
 
-    if (http_query_limit(ctx, 100, 500, &limit) != 0 || parse_after(ctx, &pos) != 0)
+    if (http_query_limit(ctx, 100, 500, &limit) != 0 || parse_cursor(ctx, &pos) != 0)
         return -1;
     if (!http_db(ctx))
         return -1;
@@ -193,7 +200,7 @@ static int list_events(struct http_ctx *ctx)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/v1/events", ROLES_STAFF, HTTP_BODY_NONE, "after,limit", list_events, NULL, 0},
+    {"GET", "/v1/events", ROLES_STAFF, HTTP_BODY_NONE, "cursor,after,limit", list_events, NULL, 0},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };
 
