@@ -8,7 +8,7 @@
 #include "../cases/case_access.h"
 #include "../cases/case_store.h"
 #include "../events/events.h"
-#include "../matching/store.h"
+#include "../matching/matching_store.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "assignment_store.h"

@@ -15,9 +15,9 @@
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "adapter.h"
+#include "coverage_store.h"
 #include "handlers.h"
 #include "runner.h"
-#include "store.h"
 
 static const struct vfield check_fields[] = {
     {"id", V_READONLY, 0, 0, 0, NULL, NULL, 0},

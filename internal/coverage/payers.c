@@ -12,8 +12,8 @@
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "adapter.h"
+#include "coverage_store.h"
 #include "handlers.h"
-#include "store.h"
 
 static const char *const payer_kinds[] = {"commercial", "medicare", "medicaid",
                                           "employer",   "self_pay", NULL};

@@ -1,4 +1,4 @@
-/* coverage store: the SQL of the coverage module (payers catalog and
+/* coverage_store: the SQL of the coverage module (payers catalog and
  * stored coverage checks). The stub adapter keeps its own statements in
  * stub_adapter.c. Every PGresult returned is the caller's to PQclear. */
 #ifndef CSO_COVERAGE_STORE_H
