@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Timestamps leave as the API's RFC 3339 text (UTC, microseconds, "Z")
+ * whatever the session's TimeZone. */
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 #define PAYER_COLUMNS                                                                              \
@@ -73,41 +75,129 @@ void coverage_store_init(void)
     coverage_stub_store_init();
 }
 
-PGresult *payer_store_list(struct db_conn *conn, const char *after_name, const char *after_id,
-                           const char *kind, int include_retired, int limit, struct app_error *err)
+/* ---- payers ---- */
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The representation of one payer row (NULL only when out of memory). */
+static json_t *payer_json(const PGresult *res, int row)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:s,s:s}", "id", db_value(res, row, "id"), "name",
+                     db_value(res, row, "name"), "kind", db_value(res, row, "kind"), "adapter",
+                     db_value(res, row, "adapter"), "version", atoi(db_value(res, row, "version")),
+                     "retired_at", str_or_null(db_value(res, row, "retired_at")), "created_at",
+                     db_value(res, row, "created_at"), "updated_at",
+                     db_value(res, row, "updated_at"));
+}
+
+static void payer_fill(const PGresult *res, int row, struct coverage_payer *out)
+{
+    snprintf(out->id, sizeof out->id, "%s", db_value(res, row, "id"));
+    snprintf(out->name, sizeof out->name, "%s", db_value(res, row, "name"));
+    snprintf(out->kind, sizeof out->kind, "%s", db_value(res, row, "kind"));
+    snprintf(out->adapter, sizeof out->adapter, "%s", db_value(res, row, "adapter"));
+    out->version = atoi(db_value(res, row, "version"));
+    out->retired = db_value(res, row, "retired_at") != NULL;
+}
+
+/* Takes a zero-or-one-row payer result (and clears it): 1 with *out (and
+ * *doc when asked) filled, 0 when there is no row, -1 with err set. */
+static int payer_take(PGresult *res, struct coverage_payer *out, json_t **doc,
+                      struct app_error *err)
+{
+    int found;
+    if (!res)
+        return -1;
+    found = PQntuples(res) == 1;
+    if (found) {
+        payer_fill(res, 0, out);
+        if (doc && !(*doc = payer_json(res, 0))) {
+            PQclear(res);
+            return app_error_internal(err);
+        }
+    }
+    PQclear(res);
+    return found;
+}
+
+/* payer_take for a statement that must find the payer: 404 when not. */
+static int payer_one(PGresult *res, struct coverage_payer *out, json_t **doc, struct app_error *err)
+{
+    int found = payer_take(res, out, doc, err);
+    if (found < 0)
+        return -1;
+    return found ? 0 : app_error_not_found(err, "payer");
+}
+
+int coverage_store_payer_get(struct db_conn *conn, const char *id, int lock,
+                             struct coverage_payer *out, json_t **doc, struct app_error *err)
+{
+    const char *params[1] = {id};
+    return payer_one(
+        db_exec(conn, lock ? "coverage_payer_get_lock" : "coverage_payer_get", 1, params, err), out,
+        doc, err);
+}
+
+int coverage_store_payer_find(struct db_conn *conn, const char *id, struct coverage_payer *out,
+                              struct app_error *err)
+{
+    const char *params[1] = {id};
+    return payer_take(db_exec(conn, "coverage_payer_get", 1, params, err), out, NULL, err);
+}
+
+int coverage_store_payer_list(struct db_conn *conn, const struct coverage_payer_query *q,
+                              json_t **items, int *more, struct app_error *err)
 {
     char limit_s[16];
-    const char *params[5] = {after_name, after_id, kind, include_retired ? "true" : "false",
-                             limit_s};
-    snprintf(limit_s, sizeof limit_s, "%d", limit);
-    return db_exec(conn, "coverage_payer_list", 5, params, err);
+    const char *params[5] = {q->after_name, q->after_id, q->kind,
+                             q->include_retired ? "true" : "false", limit_s};
+    PGresult *res;
+    int i, n;
+    /* One row more than shown tells whether another page follows. */
+    snprintf(limit_s, sizeof limit_s, "%d", q->limit + 1);
+    if (!(res = db_exec(conn, "coverage_payer_list", 5, params, err)))
+        return -1;
+    n = PQntuples(res);
+    *more = n > q->limit;
+    *items = json_array();
+    /* json_array_append_new takes the item even when it fails (or is NULL). */
+    for (i = 0; *items && i < n && i < q->limit; i++) {
+        if (json_array_append_new(*items, payer_json(res, i)) != 0) {
+            json_decref(*items);
+            *items = NULL;
+        }
+    }
+    PQclear(res);
+    return *items ? 0 : app_error_internal(err);
 }
 
-PGresult *payer_store_get(struct db_conn *conn, const char *id, int lock, struct app_error *err)
-{
-    const char *params[1] = {id};
-    return db_exec(conn, lock ? "coverage_payer_get_lock" : "coverage_payer_get", 1, params, err);
-}
-
-PGresult *payer_store_insert(struct db_conn *conn, const char *name, const char *kind,
-                             const char *adapter, struct app_error *err)
+int coverage_store_payer_insert(struct db_conn *conn, const char *name, const char *kind,
+                                const char *adapter, struct coverage_payer *out, json_t **doc,
+                                struct app_error *err)
 {
     const char *params[3] = {name, kind, adapter};
-    return db_exec(conn, "coverage_payer_insert", 3, params, err);
+    return payer_one(db_exec(conn, "coverage_payer_insert", 3, params, err), out, doc, err);
 }
 
-PGresult *payer_store_update(struct db_conn *conn, const char *id, const char *name,
-                             const char *kind, const char *adapter, struct app_error *err)
+int coverage_store_payer_update(struct db_conn *conn, const char *id, const char *name,
+                                const char *kind, const char *adapter, struct coverage_payer *out,
+                                json_t **doc, struct app_error *err)
 {
     const char *params[4] = {id, name, kind, adapter};
-    return db_exec(conn, "coverage_payer_update", 4, params, err);
+    return payer_one(db_exec(conn, "coverage_payer_update", 4, params, err), out, doc, err);
 }
 
-PGresult *payer_store_retire(struct db_conn *conn, const char *id, struct app_error *err)
+int coverage_store_payer_retire(struct db_conn *conn, const char *id, struct coverage_payer *out,
+                                json_t **doc, struct app_error *err)
 {
     const char *params[1] = {id};
-    return db_exec(conn, "coverage_payer_retire", 1, params, err);
+    return payer_one(db_exec(conn, "coverage_payer_retire", 1, params, err), out, doc, err);
 }
+
+/* ---- what an inquiry needs besides the payer ---- */
 
 int coverage_store_case_patient(struct db_conn *conn, const char *case_id, char name[201],
                                 char dob[11], struct app_error *err)
@@ -153,6 +243,8 @@ int coverage_store_institution_exists(struct db_conn *conn, const char *institut
     PQclear(res);
     return found;
 }
+
+/* ---- coverage checks ---- */
 
 static const char *outcome_name(enum coverage_outcome o)
 {
@@ -265,19 +357,140 @@ int coverage_store_check_insert(struct db_conn *conn, const struct coverage_chec
     return 0;
 }
 
-PGresult *coverage_store_check_list(struct db_conn *conn, const char *case_id,
-                                    const char *before_at, const char *before_id, int limit,
-                                    int with_raw, struct app_error *err)
+/* ---- rendering a stored check ---- */
+
+static json_t *bool_or_null(const PGresult *res, int row, const char *column)
 {
-    char limit_s[16];
-    const char *params[5] = {case_id, before_at, before_id, limit_s, with_raw ? "true" : "false"};
-    snprintf(limit_s, sizeof limit_s, "%d", limit);
-    return db_exec(conn, "coverage_check_list", 5, params, err);
+    const char *v = db_value(res, row, column);
+    return v ? json_boolean(v[0] == 't') : json_null();
 }
 
-PGresult *coverage_store_check_get(struct db_conn *conn, const char *case_id, const char *check_id,
-                                   int with_raw, struct app_error *err)
+/* A JSON column (text) as JSON; null when SQL NULL. */
+static json_t *json_column(const PGresult *res, int row, const char *column)
+{
+    const char *v = db_value(res, row, column);
+    json_t *j = v ? json_loads(v, JSON_DECODE_ANY, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+/* A stored benefit in the documented member order (jsonb keeps its own). */
+static json_t *benefit_json(const PGresult *res, int row, const char *column)
+{
+    static const char *const keys[] = {"covered",
+                                       "in_network",
+                                       "prior_authorization_required",
+                                       "referral_required",
+                                       "copay_cents",
+                                       "coinsurance_percent",
+                                       "deductible_remaining_cents",
+                                       "out_of_pocket_remaining_cents",
+                                       NULL};
+    json_t *stored = json_column(res, row, column), *o;
+    int i;
+    if (!json_is_object(stored))
+        return stored;
+    o = json_object();
+    for (i = 0; keys[i]; i++) {
+        json_t *v = json_object_get(stored, keys[i]);
+        json_object_set(o, keys[i], v ? v : json_null());
+    }
+    json_decref(stored);
+    return o;
+}
+
+/* The representation of one check row (CHECK_COLUMNS and raw). */
+static json_t *check_json(const PGresult *res, int row, int with_raw)
+{
+    const char *specialist = db_value(res, row, "specialist_id");
+    const char *institution = db_value(res, row, "institution_id");
+    const char *start = db_value(res, row, "coverage_start");
+    const char *so = db_value(res, row, "second_opinion"), *th = db_value(res, row, "telehealth");
+    json_t *o = json_object();
+
+    json_object_set_new(o, "id", json_string(db_value(res, row, "id")));
+    json_object_set_new(o, "case_id", json_string(db_value(res, row, "case_id")));
+    json_object_set_new(o, "payer",
+                        json_pack("{s:s,s:s,s:s}", "id", db_value(res, row, "payer_id"), "name",
+                                  db_value(res, row, "payer_name"), "kind",
+                                  db_value(res, row, "payer_kind")));
+    json_object_set_new(o, "member_id", json_string(db_value(res, row, "member_id")));
+    json_object_set_new(o, "provider",
+                        institution
+                            ? json_pack("{s:o,s:s}", "specialist_id", str_or_null(specialist),
+                                        "institution_id", institution)
+                            : json_null());
+    json_object_set_new(o, "outcome", json_string(db_value(res, row, "outcome")));
+    json_object_set_new(o, "plan_name", str_or_null(db_value(res, row, "plan_name")));
+    json_object_set_new(o, "group_number", str_or_null(db_value(res, row, "group_number")));
+    json_object_set_new(o, "group_name", str_or_null(db_value(res, row, "group_name")));
+    json_object_set_new(o, "insurance_type", str_or_null(db_value(res, row, "insurance_type")));
+    json_object_set_new(o, "coverage_period",
+                        start ? json_pack("{s:s,s:o}", "start", start, "end",
+                                          str_or_null(db_value(res, row, "coverage_end")))
+                              : json_null());
+    json_object_set_new(o, "benefits",
+                        so || th ? json_pack("{s:o,s:o}", "second_opinion",
+                                             benefit_json(res, row, "second_opinion"), "telehealth",
+                                             benefit_json(res, row, "telehealth"))
+                                 : json_null());
+    json_object_set_new(o, "second_opinion_required_before_treatment",
+                        bool_or_null(res, row, "second_opinion_required"));
+    json_object_set_new(o, "international_coverage",
+                        bool_or_null(res, row, "international_coverage"));
+    json_object_set_new(o, "messages", json_column(res, row, "messages"));
+    json_object_set_new(o, "adapter", json_string(db_value(res, row, "adapter")));
+    json_object_set_new(o, "duration_ms", json_integer(atoi(db_value(res, row, "duration_ms"))));
+    json_object_set_new(o, "checked_by_role", json_string(db_value(res, row, "checked_by_role")));
+    json_object_set_new(o, "checked_at", json_string(db_value(res, row, "checked_at")));
+    if (with_raw)
+        json_object_set_new(o, "raw", json_column(res, row, "raw"));
+    return o;
+}
+
+int coverage_store_check_list(struct db_conn *conn, const struct coverage_check_query *q,
+                              json_t **items, int *more, struct app_error *err)
+{
+    char limit_s[16];
+    const char *params[5] = {q->case_id, q->before_at, q->before_id, limit_s,
+                             q->with_raw ? "true" : "false"};
+    PGresult *res;
+    int i, n;
+    /* One row more than shown tells whether another page follows. */
+    snprintf(limit_s, sizeof limit_s, "%d", q->limit + 1);
+    if (!(res = db_exec(conn, "coverage_check_list", 5, params, err)))
+        return -1;
+    n = PQntuples(res);
+    *more = n > q->limit;
+    *items = json_array();
+    /* json_array_append_new takes the item even when it fails (or is NULL). */
+    for (i = 0; *items && i < n && i < q->limit; i++) {
+        json_t *doc = check_json(res, i, q->with_raw);
+        if (doc && json_object_set_new(doc, "_cursor_key",
+                                       json_string(db_value(res, i, "checked_at"))) != 0) {
+            json_decref(doc);
+            doc = NULL;
+        }
+        if (json_array_append_new(*items, doc) != 0) {
+            json_decref(*items);
+            *items = NULL;
+        }
+    }
+    PQclear(res);
+    return *items ? 0 : app_error_internal(err);
+}
+
+int coverage_store_check_get(struct db_conn *conn, const char *case_id, const char *check_id,
+                             int with_raw, json_t **doc, struct app_error *err)
 {
     const char *params[3] = {case_id, check_id, with_raw ? "true" : "false"};
-    return db_exec(conn, "coverage_check_get", 3, params, err);
+    PGresult *res = db_exec(conn, "coverage_check_get", 3, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return app_error_not_found(err, "coverage check");
+    }
+    *doc = check_json(res, 0, with_raw);
+    PQclear(res);
+    return *doc ? 0 : app_error_internal(err);
 }
