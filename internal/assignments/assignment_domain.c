@@ -5,7 +5,7 @@
 
 #include "../audit/audit.h"
 #include "../cases/case_access.h"
-#include "../matching/store.h"
+#include "../matching/matching_store.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "../workflow/workflow.h"

@@ -5,7 +5,6 @@
  * result within the adapter's time-out: payer_unavailable when it hangs or
  * fails, never a hung request or a 500. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,9 +14,9 @@
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "adapter.h"
+#include "coverage_store.h"
 #include "handlers.h"
 #include "runner.h"
-#include "store.h"
 
 static const struct vfield check_fields[] = {
     {"id", V_READONLY, 0, 0, 0, NULL, NULL, 0},
@@ -56,96 +55,13 @@ static void lower_uuid(char *dst, const char *src)
     dst[36] = 0;
 }
 
-static json_t *str_or_null(const char *s)
+/* Copies src into dst (n bytes), cut to fit: the inquiry's fields are sized
+ * by struct coverage_request (adapter.h), the catalog's values are not. */
+static void copy_cut(char *dst, size_t n, const char *src)
 {
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *bool_or_null(const PGresult *res, int row, const char *column)
-{
-    const char *v = db_value(res, row, column);
-    return v ? json_boolean(v[0] == 't') : json_null();
-}
-
-/* A JSON column (text) as JSON; null when SQL NULL. */
-static json_t *json_column(const PGresult *res, int row, const char *column)
-{
-    const char *v = db_value(res, row, column);
-    json_t *j = v ? json_loads(v, JSON_DECODE_ANY, NULL) : NULL;
-    return j ? j : json_null();
-}
-
-/* A stored benefit in the documented member order (jsonb keeps its own). */
-static json_t *benefit_json(const PGresult *res, int row, const char *column)
-{
-    static const char *const keys[] = {"covered",
-                                       "in_network",
-                                       "prior_authorization_required",
-                                       "referral_required",
-                                       "copay_cents",
-                                       "coinsurance_percent",
-                                       "deductible_remaining_cents",
-                                       "out_of_pocket_remaining_cents",
-                                       NULL};
-    json_t *stored = json_column(res, row, column), *o;
-    int i;
-    if (!json_is_object(stored))
-        return stored;
-    o = json_object();
-    for (i = 0; keys[i]; i++) {
-        json_t *v = json_object_get(stored, keys[i]);
-        json_object_set(o, keys[i], v ? v : json_null());
-    }
-    json_decref(stored);
-    return o;
-}
-
-static json_t *check_json(const PGresult *res, int row, int with_raw)
-{
-    const char *specialist = db_value(res, row, "specialist_id");
-    const char *institution = db_value(res, row, "institution_id");
-    const char *start = db_value(res, row, "coverage_start");
-    const char *so = db_value(res, row, "second_opinion"), *th = db_value(res, row, "telehealth");
-    json_t *o = json_object();
-
-    json_object_set_new(o, "id", json_string(db_value(res, row, "id")));
-    json_object_set_new(o, "case_id", json_string(db_value(res, row, "case_id")));
-    json_object_set_new(o, "payer",
-                        json_pack("{s:s,s:s,s:s}", "id", db_value(res, row, "payer_id"), "name",
-                                  db_value(res, row, "payer_name"), "kind",
-                                  db_value(res, row, "payer_kind")));
-    json_object_set_new(o, "member_id", json_string(db_value(res, row, "member_id")));
-    json_object_set_new(o, "provider",
-                        institution
-                            ? json_pack("{s:o,s:s}", "specialist_id", str_or_null(specialist),
-                                        "institution_id", institution)
-                            : json_null());
-    json_object_set_new(o, "outcome", json_string(db_value(res, row, "outcome")));
-    json_object_set_new(o, "plan_name", str_or_null(db_value(res, row, "plan_name")));
-    json_object_set_new(o, "group_number", str_or_null(db_value(res, row, "group_number")));
-    json_object_set_new(o, "group_name", str_or_null(db_value(res, row, "group_name")));
-    json_object_set_new(o, "insurance_type", str_or_null(db_value(res, row, "insurance_type")));
-    json_object_set_new(o, "coverage_period",
-                        start ? json_pack("{s:s,s:o}", "start", start, "end",
-                                          str_or_null(db_value(res, row, "coverage_end")))
-                              : json_null());
-    json_object_set_new(o, "benefits",
-                        so || th ? json_pack("{s:o,s:o}", "second_opinion",
-                                             benefit_json(res, row, "second_opinion"), "telehealth",
-                                             benefit_json(res, row, "telehealth"))
-                                 : json_null());
-    json_object_set_new(o, "second_opinion_required_before_treatment",
-                        bool_or_null(res, row, "second_opinion_required"));
-    json_object_set_new(o, "international_coverage",
-                        bool_or_null(res, row, "international_coverage"));
-    json_object_set_new(o, "messages", json_column(res, row, "messages"));
-    json_object_set_new(o, "adapter", json_string(db_value(res, row, "adapter")));
-    json_object_set_new(o, "duration_ms", json_integer(atoi(db_value(res, row, "duration_ms"))));
-    json_object_set_new(o, "checked_by_role", json_string(db_value(res, row, "checked_by_role")));
-    json_object_set_new(o, "checked_at", json_string(db_value(res, row, "checked_at")));
-    if (with_raw)
-        json_object_set_new(o, "raw", json_column(res, row, "raw"));
-    return o;
+    size_t len = strnlen(src, n - 1);
+    memcpy(dst, src, len);
+    dst[len] = 0;
 }
 
 /* What the inquiry is about, checked against the catalog before the payer
@@ -156,23 +72,23 @@ static int prepare_inquiry(struct http_ctx *ctx, struct coverage_request *req,
     const char *payer_id = vget_str(ctx->body, "payer_id");
     const char *specialist_id = vget_str(ctx->body, "specialist_id");
     const char *institution_id = vget_str(ctx->body, "institution_id");
-    PGresult *payer;
+    struct coverage_payer payer;
     int found;
 
     lower_uuid(req->payer_id, payer_id);
-    if (!(payer = payer_store_get(ctx->db, req->payer_id, 0, &ctx->err)))
+    found = coverage_store_payer_find(ctx->db, req->payer_id, &payer, &ctx->err);
+    if (found < 0)
         return -1;
-    if (PQntuples(payer) != 1) {
+    if (!found) {
         app_error_field(&ctx->err, "payer_id", "is not a payer in the catalog");
-    } else if (db_value(payer, 0, "retired_at")) {
+    } else if (payer.retired) {
         app_error_field(&ctx->err, "payer_id", "is a retired payer");
-    } else if (!strcmp(db_value(payer, 0, "kind"), "self_pay")) {
+    } else if (!strcmp(payer.kind, "self_pay")) {
         app_error_field(&ctx->err, "payer_id", "is self-pay: there is no coverage to check");
     } else {
-        snprintf(req->payer_name, sizeof req->payer_name, "%s", db_value(payer, 0, "name"));
-        snprintf(adapter_name, 41, "%s", db_value(payer, 0, "adapter"));
+        copy_cut(req->payer_name, sizeof req->payer_name, payer.name);
+        copy_cut(adapter_name, 41, payer.adapter);
     }
-    PQclear(payer);
 
     if (specialist_id) {
         lower_uuid(req->specialist_id, specialist_id);
@@ -210,9 +126,8 @@ int coverage_checks_create(struct http_ctx *ctx)
     struct case_ref ref;
     const struct coverage_adapter *adapter;
     char adapter_name[41] = "", check_id[37], location[160];
-    int duration_ms = 0, rc = -1;
-    PGresult *res = NULL;
-    json_t *body;
+    int duration_ms = 0, rc = -1, with_raw = ctx->who.role == ROLE_ADMIN;
+    json_t *body = NULL;
 
     if (!case_id)
         return -1;
@@ -293,19 +208,17 @@ int coverage_checks_create(struct http_ctx *ctx)
     if (events_emit(ctx->db, "coverage.checked", case_id, "coverage_check", check_id, &ctx->who,
                     &ctx->err) != 0)
         goto out;
-    if (!(res = coverage_store_check_get(ctx->db, case_id, check_id, ctx->who.role == ROLE_ADMIN,
-                                         &ctx->err)) ||
-        PQntuples(res) != 1)
+    if (coverage_store_check_get(ctx->db, case_id, check_id, with_raw, &body, &ctx->err) != 0)
         goto out;
     if (db_commit(ctx->db, &ctx->err) != 0)
         goto out;
     ctx->audited = 1;
     snprintf(location, sizeof location, "/v1/cases/%s/coverage-checks/%s", case_id, check_id);
     http_set_header(ctx, "Location", location);
-    body = check_json(res, 0, ctx->who.role == ROLE_ADMIN);
     rc = http_reply_json(ctx, 201, body);
+    body = NULL; /* the reply took it */
 out:
-    PQclear(res);
+    json_decref(body);
     coverage_result_clear(&result);
     return rc;
 }
@@ -315,12 +228,15 @@ int coverage_checks_list(struct http_ctx *ctx)
     const char *case_id = http_path_uuid(ctx, "id", "case");
     const char *cursor = http_query(ctx, "cursor");
     char before_at[64] = "", before_id[64] = "";
+    struct coverage_check_query q;
     struct case_ref ref;
-    int limit, i, n, with_raw = ctx->who.role == ROLE_ADMIN;
-    PGresult *res;
     json_t *items, *out;
+    int more;
 
-    if (!case_id || http_query_limit(ctx, 20, 100, &limit) != 0)
+    memset(&q, 0, sizeof q);
+    q.case_id = case_id;
+    q.with_raw = ctx->who.role == ROLE_ADMIN;
+    if (!case_id || http_query_limit(ctx, 20, 100, &q.limit) != 0)
         return -1;
     if (cursor) {
         if (http_cursor_decode(ctx, cursor, before_at, sizeof before_at, before_id,
@@ -330,31 +246,19 @@ int coverage_checks_list(struct http_ctx *ctx)
             app_error_field(&ctx->err, "cursor", "is not a cursor this service issued");
             return -1;
         }
+        q.before_at = before_at;
+        q.before_id = before_id;
     }
     if (!http_db(ctx) || case_access(ctx->db, &ctx->who, case_id, 0, &ref, &ctx->err) != 0)
         return -1;
-    res = coverage_store_check_list(ctx->db, case_id, cursor ? before_at : NULL,
-                                    cursor ? before_id : NULL, limit + 1, with_raw, &ctx->err);
-    if (!res)
+    if (coverage_store_check_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
         return -1;
     if (audit_success(ctx, "coverage_check.list", "coverage_check", NULL, case_id) != 0) {
-        PQclear(res);
+        json_decref(items);
         return -1;
     }
-    n = PQntuples(res);
-    items = json_array();
-    for (i = 0; i < n && i < limit; i++)
-        json_array_append_new(items, check_json(res, i, with_raw));
     out = json_pack("{s:o}", "items", items);
-    if (n > limit) {
-        char *next = http_cursor_encode(db_value(res, limit - 1, "checked_at"),
-                                        db_value(res, limit - 1, "id"));
-        json_object_set_new(out, "next_cursor", str_or_null(next));
-        free(next);
-    } else {
-        json_object_set_new(out, "next_cursor", json_null());
-    }
-    PQclear(res);
+    http_set_next_cursor(out, items, more);
     return http_reply_json(ctx, 200, out);
 }
 
@@ -364,25 +268,18 @@ int coverage_checks_get(struct http_ctx *ctx)
     const char *check_id = case_id ? http_path_uuid(ctx, "check_id", "coverage check") : NULL;
     int with_raw = ctx->who.role == ROLE_ADMIN;
     struct case_ref ref;
-    PGresult *res;
     json_t *body;
 
     if (!case_id || !check_id)
         return -1;
     if (!http_db(ctx) || case_access(ctx->db, &ctx->who, case_id, 0, &ref, &ctx->err) != 0)
         return -1;
-    if (!(res = coverage_store_check_get(ctx->db, case_id, check_id, with_raw, &ctx->err)))
+    if (coverage_store_check_get(ctx->db, case_id, check_id, with_raw, &body, &ctx->err) != 0)
         return -1;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return app_error_not_found(&ctx->err, "coverage check");
-    }
     if (audit_success(ctx, "coverage_check.read", "coverage_check", check_id, case_id) != 0) {
-        PQclear(res);
+        json_decref(body);
         return -1;
     }
-    body = check_json(res, 0, with_raw);
-    PQclear(res);
     return http_reply_json(ctx, 200, body);
 }
 

@@ -11,10 +11,13 @@
 #include "../http/http.h"
 #include "../validate/validate.h"
 
-/* Registers the module's prepared statements. */
+/* Registers the module's prepared statements, the stub adapter's
+ * included (defined in coverage_store.c, declared in coverage_store.h too:
+ * this header is the module's face to internal/routes.c). */
 void coverage_store_init(void);
 
-/* The module's routes. */
+/* The module's routes (coverage.c; a static table the caller must not
+ * free). */
 const struct http_route *coverage_routes(void);
 
 /* Waits (up to wait_ms) for eligibility inquiries still running in the
@@ -23,7 +26,8 @@ const struct http_route *coverage_routes(void);
 void coverage_stop(int wait_ms);
 
 /* The request-body schemas of this module's routes (static; for the
- * body fuzzer, collected by routes_schemas() in internal/routes.c). */
+ * body fuzzer, collected by routes_schemas() in internal/routes.c), each
+ * defined beside its handlers: checks in checks.c, payers in payers.c. */
 const struct vschema *coverage_check_schemas(void);
 const struct vschema *coverage_payer_schemas(void);
 

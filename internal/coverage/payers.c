@@ -12,8 +12,8 @@
 #include "../util/util.h"
 #include "../validate/validate.h"
 #include "adapter.h"
+#include "coverage_store.h"
 #include "handlers.h"
-#include "store.h"
 
 static const char *const payer_kinds[] = {"commercial", "medicare", "medicaid",
                                           "employer",   "self_pay", NULL};
@@ -30,26 +30,23 @@ static const struct vfield payer_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *payer_json(const PGresult *res, int row)
-{
-    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:s,s:s}", "id", db_value(res, row, "id"), "name",
-                     db_value(res, row, "name"), "kind", db_value(res, row, "kind"), "adapter",
-                     db_value(res, row, "adapter"), "version", atoi(db_value(res, row, "version")),
-                     "retired_at", str_or_null(db_value(res, row, "retired_at")), "created_at",
-                     db_value(res, row, "created_at"), "updated_at",
-                     db_value(res, row, "updated_at"));
-}
-
-static void set_etag(struct http_ctx *ctx, const PGresult *res)
+static void set_etag(struct http_ctx *ctx, int version)
 {
     char etag[32];
-    snprintf(etag, sizeof etag, "\"%s\"", db_value(res, 0, "version"));
+    snprintf(etag, sizeof etag, "\"%d\"", version);
     http_set_header(ctx, "ETag", etag);
+}
+
+/* Sets out's "next_cursor" after the last payer of a page. The cursor leads
+ * with the id: a name may hold '|', the cursor's separator. */
+static void set_next_cursor(json_t *out, const json_t *items, int more)
+{
+    const json_t *last = json_array_get(items, json_array_size(items) - 1);
+    char *next = more && last ? http_cursor_encode(json_string_value(json_object_get(last, "id")),
+                                                   json_string_value(json_object_get(last, "name")))
+                              : NULL;
+    json_object_set_new(out, "next_cursor", next ? json_string(next) : json_null());
+    free(next);
 }
 
 /* Checks what the table cannot: a registered adapter and a name without
@@ -84,24 +81,25 @@ static int write_trail(struct http_ctx *ctx, const char *action, const char *eve
 
 int payers_list(struct http_ctx *ctx)
 {
-    const char *cursor = http_query(ctx, "cursor"), *kind = http_query(ctx, "kind");
-    const char *retired = http_query(ctx, "include_retired");
+    const char *cursor = http_query(ctx, "cursor"), *retired = http_query(ctx, "include_retired");
     char after_id[64] = "", after_name[200] = "";
-    int limit, include_retired = 0, i, n, k;
+    struct coverage_payer_query q;
     json_t *items, *out;
-    PGresult *res;
+    int more, k;
 
-    if (http_query_limit(ctx, 50, 200, &limit) != 0)
+    memset(&q, 0, sizeof q);
+    q.kind = http_query(ctx, "kind");
+    if (http_query_limit(ctx, 50, 200, &q.limit) != 0)
         return -1;
-    if (kind) {
-        for (k = 0; payer_kinds[k] && strcmp(payer_kinds[k], kind); k++)
+    if (q.kind) {
+        for (k = 0; payer_kinds[k] && strcmp(payer_kinds[k], q.kind); k++)
             ;
         if (!payer_kinds[k])
             app_error_field(&ctx->err, "kind", "must be one of the documented values");
     }
     if (retired) {
         if (!strcmp(retired, "true"))
-            include_retired = 1;
+            q.include_retired = 1;
         else if (strcmp(retired, "false") != 0)
             app_error_field(&ctx->err, "include_retired", "must be true or false");
     }
@@ -113,54 +111,35 @@ int payers_list(struct http_ctx *ctx)
         app_error_field(&ctx->err, "cursor", "is not a cursor this service issued");
     if (ctx->err.status)
         return -1;
-    if (!http_db(ctx))
-        return -1;
-    res = payer_store_list(ctx->db, cursor ? after_name : NULL, cursor ? after_id : NULL, kind,
-                           include_retired, limit + 1, &ctx->err);
-    if (!res)
-        return -1;
-    n = PQntuples(res);
-    items = json_array();
-    for (i = 0; i < n && i < limit; i++)
-        json_array_append_new(items, payer_json(res, i));
-    out = json_pack("{s:o}", "items", items);
-    if (n > limit) {
-        char *next =
-            http_cursor_encode(db_value(res, limit - 1, "id"), db_value(res, limit - 1, "name"));
-        json_object_set_new(out, "next_cursor", str_or_null(next));
-        free(next);
-    } else {
-        json_object_set_new(out, "next_cursor", json_null());
+    if (cursor) {
+        q.after_name = after_name;
+        q.after_id = after_id;
     }
-    PQclear(res);
+    if (!http_db(ctx) || coverage_store_payer_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
+        return -1;
+    out = json_pack("{s:o}", "items", items);
+    set_next_cursor(out, items, more);
     return http_reply_json(ctx, 200, out);
 }
 
 int payers_get(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "payer");
-    PGresult *res;
+    struct coverage_payer payer;
     json_t *body;
     if (!id || !http_db(ctx))
         return -1;
-    if (!(res = payer_store_get(ctx->db, id, 0, &ctx->err)))
+    if (coverage_store_payer_get(ctx->db, id, 0, &payer, &body, &ctx->err) != 0)
         return -1;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return app_error_not_found(&ctx->err, "payer");
-    }
-    set_etag(ctx, res);
-    body = payer_json(res, 0);
-    PQclear(res);
+    set_etag(ctx, payer.version);
     return http_reply_json(ctx, 200, body);
 }
 
 int payers_create(struct http_ctx *ctx)
 {
-    PGresult *res;
+    struct coverage_payer payer;
     json_t *body;
     char location[80];
-    int rc;
 
     if (validate_object(ctx->body, payer_fields, "", 0, &ctx->err) != 0)
         return -1;
@@ -168,56 +147,45 @@ int payers_create(struct http_ctx *ctx)
         return -1;
     if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
         return -1;
-    res = payer_store_insert(ctx->db, vget_str(ctx->body, "name"), vget_str(ctx->body, "kind"),
-                             vget_str(ctx->body, "adapter"), &ctx->err);
-    if (!res) {
+    if (coverage_store_payer_insert(ctx->db, vget_str(ctx->body, "name"),
+                                    vget_str(ctx->body, "kind"), vget_str(ctx->body, "adapter"),
+                                    &payer, &body, &ctx->err) != 0) {
         if (ctx->err.status == 409)
             app_error_conflict(&ctx->err, "A payer with this name already exists.");
         return -1;
     }
-    rc = write_trail(ctx, "payer.create", "payer.created", db_value(res, 0, "id"), 201);
-    if (rc != 0 || db_commit(ctx->db, &ctx->err) != 0) {
-        PQclear(res);
+    if (write_trail(ctx, "payer.create", "payer.created", payer.id, 201) != 0 ||
+        db_commit(ctx->db, &ctx->err) != 0) {
+        json_decref(body);
         return -1;
     }
-    snprintf(location, sizeof location, "/v1/payers/%s", db_value(res, 0, "id"));
+    snprintf(location, sizeof location, "/v1/payers/%s", payer.id);
     http_set_header(ctx, "Location", location);
-    set_etag(ctx, res);
-    body = payer_json(res, 0);
-    PQclear(res);
+    set_etag(ctx, payer.version);
     return http_reply_json(ctx, 201, body);
 }
 
-/* Locks the payer and checks If-Match; on success returns the locked row
- * (inside the transaction the caller opened). */
-static PGresult *lock_for_change(struct http_ctx *ctx, const char *id)
+/* Locks the payer and checks If-Match and that it may still change (inside
+ * the transaction the caller opened). Returns 0 or -1 with ctx->err set. */
+static int lock_for_change(struct http_ctx *ctx, const char *id)
 {
-    PGresult *res = payer_store_get(ctx->db, id, 1, &ctx->err);
+    struct coverage_payer cur;
     char etag[32];
-    if (!res)
-        return NULL;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        app_error_not_found(&ctx->err, "payer");
-        return NULL;
-    }
-    snprintf(etag, sizeof etag, "\"%s\"", db_value(res, 0, "version"));
-    if (http_require_if_match(ctx, etag) != 0) {
-        PQclear(res);
-        return NULL;
-    }
-    if (db_value(res, 0, "retired_at")) {
-        PQclear(res);
-        app_error_conflict(&ctx->err, "The payer is retired; a retired payer cannot change.");
-        return NULL;
-    }
-    return res;
+    if (coverage_store_payer_get(ctx->db, id, 1, &cur, NULL, &ctx->err) != 0)
+        return -1;
+    snprintf(etag, sizeof etag, "\"%d\"", cur.version);
+    if (http_require_if_match(ctx, etag) != 0)
+        return -1;
+    if (cur.retired)
+        return app_error_conflict(&ctx->err,
+                                  "The payer is retired; a retired payer cannot change.");
+    return 0;
 }
 
 int payers_update(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "payer");
-    PGresult *cur, *res;
+    struct coverage_payer payer;
     json_t *body;
 
     if (!id)
@@ -230,48 +198,42 @@ int payers_update(struct http_ctx *ctx)
         return -1;
     if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
         return -1;
-    if (!(cur = lock_for_change(ctx, id)))
+    if (lock_for_change(ctx, id) != 0)
         return -1;
-    PQclear(cur);
-    res = payer_store_update(ctx->db, id, vget_str(ctx->body, "name"), vget_str(ctx->body, "kind"),
-                             vget_str(ctx->body, "adapter"), &ctx->err);
-    if (!res) {
+    if (coverage_store_payer_update(ctx->db, id, vget_str(ctx->body, "name"),
+                                    vget_str(ctx->body, "kind"), vget_str(ctx->body, "adapter"),
+                                    &payer, &body, &ctx->err) != 0) {
         if (ctx->err.status == 409)
             app_error_conflict(&ctx->err, "A payer with this name already exists.");
         return -1;
     }
     if (write_trail(ctx, "payer.update", "payer.updated", id, 200) != 0 ||
         db_commit(ctx->db, &ctx->err) != 0) {
-        PQclear(res);
+        json_decref(body);
         return -1;
     }
-    set_etag(ctx, res);
-    body = payer_json(res, 0);
-    PQclear(res);
+    set_etag(ctx, payer.version);
     return http_reply_json(ctx, 200, body);
 }
 
 int payers_retire(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "payer");
-    PGresult *cur, *res;
+    struct coverage_payer payer;
     json_t *body;
 
     if (!id || !http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
         return -1;
-    if (!(cur = lock_for_change(ctx, id)))
+    if (lock_for_change(ctx, id) != 0)
         return -1;
-    PQclear(cur);
-    if (!(res = payer_store_retire(ctx->db, id, &ctx->err)))
+    if (coverage_store_payer_retire(ctx->db, id, &payer, &body, &ctx->err) != 0)
         return -1;
     if (write_trail(ctx, "payer.retire", "payer.retired", id, 200) != 0 ||
         db_commit(ctx->db, &ctx->err) != 0) {
-        PQclear(res);
+        json_decref(body);
         return -1;
     }
-    set_etag(ctx, res);
-    body = payer_json(res, 0);
-    PQclear(res);
+    set_etag(ctx, payer.version);
     return http_reply_json(ctx, 200, body);
 }
 

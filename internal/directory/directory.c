@@ -7,9 +7,9 @@
 #include "../audit/audit.h"
 #include "../events/events.h"
 #include "../util/util.h"
+#include "directory_store.h"
 #include "filter.h"
 #include "rules.h"
-#include "store.h"
 
 #define LIST_DEFAULT_LIMIT 50
 #define LIST_MAX_LIMIT 200

@@ -5,8 +5,8 @@
 
 #include "../audit/audit.h"
 #include "../cases/case_access.h"
+#include "matching_store.h"
 #include "score.h"
-#include "store.h"
 
 #define MATCH_DEFAULT_LIMIT 10
 

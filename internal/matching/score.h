@@ -14,8 +14,9 @@
  *
  * Score: the sum of whole points per factor below (maximum 105). Every
  * match lists every factor with its value and points, so a navigator can
- * explain the order. The SQL in store.c computes the points from these very
- * constants (stringified at compile time), so the weights exist only here.
+ * explain the order. The SQL in matching_store.c computes the points from
+ * these very constants (stringified at compile time), so the weights exist
+ * only here.
  *
  *   nci_designation      comprehensive 30, clinical 15, not NCI-designated 0
  *   rare_cancer_center   +20 when the case's cancer type is rare

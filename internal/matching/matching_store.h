@@ -1,4 +1,4 @@
-/* matching store: the SQL behind GET /v1/cases/{id}/matches. One statement
+/* matching_store: the SQL behind GET /v1/cases/{id}/matches. One statement
  * applies the hard filters, computes each factor's points (score.h) and
  * returns only the top `limit` rows, so no request ever reads the directory
  * into memory. Callers check case visibility (case_access) first. */

@@ -1,4 +1,4 @@
-#include "store.h"
+#include "matching_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

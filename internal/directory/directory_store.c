@@ -1,4 +1,4 @@
-#include "store.h"
+#include "directory_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* directory store: SQL for institutions (GET/POST/PATCH /v1/providers) and
+/* directory_store: SQL for institutions (GET/POST/PATCH /v1/providers) and
  * specialists (/v1/specialists). Entries are rendered to JSON by the
  * database (json_build_object), so every type is exact and the C side only
  * adds paging. Retired entries stay readable; lists hide them unless asked.
