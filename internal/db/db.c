@@ -559,9 +559,12 @@ int db_page_items(PGresult *res, int limit, json_t **items, int *more, struct ap
     for (i = 0; *items && i < n && i < limit; i++) {
         const char *text = db_value(res, i, "doc");
         json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
-        if (!doc || json_object_set_new(doc, "_cursor_key", json_string(db_value(res, i, "k"))) ||
-            json_array_append_new(*items, doc)) {
+        /* json_array_append_new takes doc even when it fails: no decref then. */
+        if (!doc || json_object_set_new(doc, "_cursor_key", json_string(db_value(res, i, "k")))) {
             json_decref(doc);
+            json_decref(*items);
+            *items = NULL;
+        } else if (json_array_append_new(*items, doc)) {
             json_decref(*items);
             *items = NULL;
         }
