@@ -5,7 +5,14 @@
  *
  * A handler parses and validates with the helpers below, calls its domain
  * function and replies with http_reply_json; or it returns -1 with ctx->err
- * set and the dispatcher renders the problem. */
+ * set and the dispatcher renders the problem.
+ *
+ * One header, one file per job behind it: http_server.c (life cycle and
+ * accept loop), http_dispatch.c (the dispatcher), http_parse.c (pure
+ * parsing: query strings, JSON bodies, cursors), http_problem.c
+ * (problem+json) and http_handler.c (the helpers for handlers). What they
+ * share is in http_internal.h, which nothing outside internal/http
+ * includes. */
 #ifndef CSO_HTTP_H
 #define CSO_HTTP_H
 
