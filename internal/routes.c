@@ -2,11 +2,13 @@
 
 #include "assignments/assignments.h"
 #include "audit/audit.h"
+#include "audit/audit_routes.h"
 #include "cases/case_access.h"
 #include "cases/cases.h"
 #include "coverage/coverage.h"
 #include "directory/directory.h"
 #include "events/events.h"
+#include "events/events_routes.h"
 #include "health/health.h"
 #include "idempotency/idempotency.h"
 #include "matching/matching.h"

@@ -240,7 +240,7 @@ static int list_case_assignments(struct http_ctx *ctx)
         }
         shape_for(ctx, item);
     }
-    if (audit_success(ctx, "case.assignments.read", "case", case_id, case_id) != 0) {
+    if (http_audit_success(ctx, "case.assignments.read", "case", case_id, case_id) != 0) {
         json_decref(items);
         return -1;
     }
@@ -308,7 +308,7 @@ static int get_assignment(struct http_ctx *ctx)
         visible_assignment(ctx->db, &ctx->who, id, 0, &a, &c, &ctx->err) != 0 ||
         assignment_store_get(ctx->db, id, &out, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "assignment.read", "assignment", id, a.case_id) != 0) {
+    if (http_audit_success(ctx, "assignment.read", "assignment", id, a.case_id) != 0) {
         json_decref(out);
         return -1;
     }

@@ -337,7 +337,7 @@ int coverage_checks_list(struct http_ctx *ctx)
                                     cursor ? before_id : NULL, limit + 1, with_raw, &ctx->err);
     if (!res)
         return -1;
-    if (audit_success(ctx, "coverage_check.list", "coverage_check", NULL, case_id) != 0) {
+    if (http_audit_success(ctx, "coverage_check.list", "coverage_check", NULL, case_id) != 0) {
         PQclear(res);
         return -1;
     }
@@ -377,7 +377,7 @@ int coverage_checks_get(struct http_ctx *ctx)
         PQclear(res);
         return app_error_not_found(&ctx->err, "coverage check");
     }
-    if (audit_success(ctx, "coverage_check.read", "coverage_check", check_id, case_id) != 0) {
+    if (http_audit_success(ctx, "coverage_check.read", "coverage_check", check_id, case_id) != 0) {
         PQclear(res);
         return -1;
     }

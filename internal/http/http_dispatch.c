@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include "../audit/audit.h"
-#include "../idempotency/idempotency.h"
 #include "../log/log.h"
 #include "../ratelimit/ratelimit.h"
 #include "../util/util.h"
@@ -352,7 +351,7 @@ int http_dispatch(const struct _u_request *req, struct _u_response *res, void *u
         check_body(&ctx) != 0)
         goto done;
     if (ctx.route->idempotent) {
-        int rc = idempotency_begin(&ctx);
+        int rc = http_idempotency_begin(&ctx);
         if (rc < 0)
             goto done;
         replayed = rc == 1;
@@ -363,7 +362,7 @@ int http_dispatch(const struct _u_request *req, struct _u_response *res, void *u
                 app_error_internal(&ctx.err);
             if (ctx.db)
                 db_rollback(ctx.db);
-        } else if (ctx.idem_key[0] && idempotency_finish(&ctx) != 0) {
+        } else if (ctx.idem_key[0] && http_idempotency_finish(&ctx) != 0) {
             if (!ctx.err.status)
                 app_error_internal(&ctx.err);
         }

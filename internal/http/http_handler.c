@@ -1,12 +1,13 @@
 /* The kit handlers use on a request: the database connection, path and
- * query parameters, headers, replies, If-Match and a page's next cursor.
- * Nothing here decides whether a request runs: that is the dispatcher's
- * (http_dispatch.c). */
+ * query parameters, headers, replies, If-Match, a page's next cursor and
+ * the audit row of a successful access. Nothing here decides whether a
+ * request runs: that is the dispatcher's (http_dispatch.c). */
 #include "http.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audit/audit.h"
 #include "../util/util.h"
 
 struct db_conn *http_db(struct http_ctx *ctx)
@@ -143,4 +144,19 @@ void http_set_next_cursor(json_t *out, json_t *items, int more)
     }
     json_object_set_new(out, "next_cursor", next);
     json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
+}
+
+int http_audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
+                       const char *resource_id, const char *case_id)
+{
+    struct audit_entry e = {&ctx->who,   ctx->request_id, action,    resource_type,
+                            resource_id, case_id,         "success", 200};
+    struct db_conn *conn = http_db(ctx);
+    if (!conn)
+        return -1;
+    if (audit_record(conn, &e, &ctx->err) != 0)
+        return -1;
+    /* The dispatcher writes no refusal row for a request already audited. */
+    ctx->audited = 1;
+    return 0;
 }

@@ -1,7 +1,7 @@
 /* http_internal: what the files of internal/http share and nobody else
  * sees (only the .c files of internal/http include it): the server's state,
- * a route's binding to it, and the calls between the dispatcher and the
- * server's life cycle. Handlers use http.h. */
+ * a route's binding to it, and the calls between the dispatcher, the
+ * server's life cycle and the idempotency glue. Handlers use http.h. */
 #ifndef CSO_HTTP_INTERNAL_H
 #define CSO_HTTP_INTERNAL_H
 
@@ -59,5 +59,17 @@ int http_dispatch(const struct _u_request *req, struct _u_response *res, void *u
  * pointer into scopes (borrowed). */
 const struct http_scope *http_scope_for(const struct http_scope *scopes, const char *tmpl,
                                         int *param);
+
+/* --- http_idempotency.c: Idempotency-Key around an idempotent route --- */
+
+/* Called before the handler. Returns 0 to run the handler (with a
+ * transaction open on ctx->db when a key was claimed, and ctx->idem_key
+ * set), 1 when a stored response was replayed onto ctx->res, -1 with
+ * ctx->err set. */
+int http_idempotency_begin(struct http_ctx *ctx);
+
+/* Called after a successful handler when a key was claimed: stores the
+ * response and commits. Returns 0, or -1 with ctx->err set. */
+int http_idempotency_finish(struct http_ctx *ctx);
 
 #endif
