@@ -31,7 +31,7 @@ from lib.harness import api, sql, test, token
 RUN = uuid.uuid4().hex[:8]
 SPECIALIST_ID = str(uuid.uuid4())
 
-# The dispatcher's own refusals (internal/http/http.c), told apart from a
+# The dispatcher's own refusals (internal/http/http_dispatch.c), told apart from a
 # handler's 403/404 by their detail text.
 ROLE_GATE_DETAIL = "role may not perform this operation"
 NO_ROUTE_DETAIL = "No such route."
@@ -150,7 +150,7 @@ def the_problem_types_of_code_and_contract_are_one_table():
 @test
 def no_two_routes_of_a_method_match_one_path():
     """The dispatcher takes the first route whose template matches
-    (internal/http/http.c route_find): that is only right while no path can
+    (internal/http/http_dispatch.c route_find): that is only right while no path can
     match two templates of one method, e.g. /v1/x/{id} and /v1/x/export."""
     routes = [(r["method"].upper(), r["path"].strip("/").split("/")) for r in c.code_routes()]
     problems = []

@@ -51,101 +51,55 @@ int audit_record(struct db_conn *conn, const struct audit_entry *e, struct app_e
     return 0;
 }
 
-int audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
-                  const char *resource_id, const char *case_id)
+static json_t *string_or_null(const char *v)
 {
-    struct audit_entry e = {&ctx->who,   ctx->request_id, action,    resource_type,
-                            resource_id, case_id,         "success", 200};
-    struct db_conn *conn = http_db(ctx);
-    if (!conn)
-        return -1;
-    if (audit_record(conn, &e, &ctx->err) != 0)
-        return -1;
-    ctx->audited = 1;
-    return 0;
+    return v ? json_string(v) : json_null();
 }
 
-static int list_audit_events(struct http_ctx *ctx)
+/* The API representation of one audit_list row. */
+static json_t *row_json(const PGresult *res, int i)
 {
-    int limit;
-    const char *cursor = http_query(ctx, "cursor"), *case_id = http_query(ctx, "case_id");
-    char key[32] = "", id[8];
+    json_t *row = json_object();
+    json_object_set_new(row, "id", json_integer(strtoll(db_value(res, i, "id"), NULL, 10)));
+    json_object_set_new(row, "at", json_string(db_value(res, i, "at")));
+    json_object_set_new(row, "actor", string_or_null(db_value(res, i, "actor_sub")));
+    json_object_set_new(row, "role", string_or_null(db_value(res, i, "actor_role")));
+    json_object_set_new(row, "action", json_string(db_value(res, i, "action")));
+    json_object_set_new(row, "resource_type", string_or_null(db_value(res, i, "resource_type")));
+    json_object_set_new(row, "resource_id", string_or_null(db_value(res, i, "resource_id")));
+    json_object_set_new(row, "case_id", string_or_null(db_value(res, i, "case_id")));
+    json_object_set_new(row, "outcome", json_string(db_value(res, i, "outcome")));
+    json_object_set_new(row, "status", json_integer(atoi(db_value(res, i, "status"))));
+    json_object_set_new(row, "request_id", string_or_null(db_value(res, i, "request_id")));
+    return row;
+}
+
+int audit_list(struct db_conn *conn, const struct audit_filter *f, int limit, json_t **items,
+               int *more, char last_id[24], struct app_error *err)
+{
     const char *params[6];
     char limit_s[16];
     PGresult *res;
-    json_t *items, *out;
     int i, n;
-    struct db_conn *conn;
 
-    if (http_query_limit(ctx, 50, 200, &limit) != 0)
-        return -1;
-    if (cursor && http_cursor_decode(ctx, cursor, key, sizeof key, id, sizeof id) != 0)
-        return -1;
-    if (cursor) {
-        char *end;
-        strtoll(key, &end, 10);
-        if (!key[0] || *end)
-            return app_error_bad_request(&ctx->err, "cursor is not valid.");
-    }
-    if (case_id && !uuid_is_valid(case_id)) {
-        app_error_field(&ctx->err, "case_id", "must be a UUID");
-        return -1;
-    }
-    if (!(conn = http_db(ctx)))
-        return -1;
+    *items = NULL;
+    /* One extra row tells whether another page follows. */
     snprintf(limit_s, sizeof limit_s, "%d", limit + 1);
-    params[0] = cursor ? key : NULL;
-    params[1] = case_id;
-    params[2] = http_query(ctx, "actor");
-    params[3] = http_query(ctx, "action");
-    params[4] = http_query(ctx, "outcome");
+    params[0] = f->before_id;
+    params[1] = f->case_id;
+    params[2] = f->actor;
+    params[3] = f->action;
+    params[4] = f->outcome;
     params[5] = limit_s;
-    res = db_exec(conn, "audit_list", 6, params, &ctx->err);
+    res = db_exec(conn, "audit_list", 6, params, err);
     if (!res)
         return -1;
     n = PQntuples(res);
-    items = json_array();
-    for (i = 0; i < n && i < limit; i++) {
-        json_t *row = json_object();
-        const char *v;
-        json_object_set_new(row, "id", json_integer(strtoll(db_value(res, i, "id"), NULL, 10)));
-        json_object_set_new(row, "at", json_string(db_value(res, i, "at")));
-        v = db_value(res, i, "actor_sub");
-        json_object_set_new(row, "actor", v ? json_string(v) : json_null());
-        v = db_value(res, i, "actor_role");
-        json_object_set_new(row, "role", v ? json_string(v) : json_null());
-        json_object_set_new(row, "action", json_string(db_value(res, i, "action")));
-        v = db_value(res, i, "resource_type");
-        json_object_set_new(row, "resource_type", v ? json_string(v) : json_null());
-        v = db_value(res, i, "resource_id");
-        json_object_set_new(row, "resource_id", v ? json_string(v) : json_null());
-        v = db_value(res, i, "case_id");
-        json_object_set_new(row, "case_id", v ? json_string(v) : json_null());
-        json_object_set_new(row, "outcome", json_string(db_value(res, i, "outcome")));
-        json_object_set_new(row, "status", json_integer(atoi(db_value(res, i, "status"))));
-        v = db_value(res, i, "request_id");
-        json_object_set_new(row, "request_id", v ? json_string(v) : json_null());
-        json_array_append_new(items, row);
-    }
-    out = json_pack("{s:o}", "items", items);
-    if (n > limit) {
-        char *next = http_cursor_encode(db_value(res, limit - 1, "id"), "a");
-        json_object_set_new(out, "next_cursor", json_string(next));
-        free(next);
-    } else {
-        json_object_set_new(out, "next_cursor", json_null());
-    }
+    *items = json_array();
+    for (i = 0; i < n && i < limit; i++)
+        json_array_append_new(*items, row_json(res, i));
+    *more = n > limit;
+    snprintf(last_id, 24, "%s", *more ? db_value(res, limit - 1, "id") : "");
     PQclear(res);
-    return http_reply_json(ctx, 200, out);
-}
-
-static const struct http_route routes[] = {
-    {"GET", "/v1/audit-events", ROLE_ADMIN, HTTP_BODY_NONE,
-     "limit,cursor,case_id,actor,action,outcome", list_audit_events, NULL, 0},
-    {NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
-};
-
-const struct http_route *audit_routes(void)
-{
-    return routes;
+    return 0;
 }

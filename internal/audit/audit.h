@@ -1,12 +1,19 @@
 /* audit: an insert-only trail of every access to patient data and every
  * refused attempt. Rows carry who, role, action, resource, case, outcome,
- * request id and time; never the data itself. */
+ * request id and time; never the data itself.
+ *
+ * This is the store, below the HTTP layer: it takes a database connection
+ * and an app_error, never a request. The dispatcher and the handlers write
+ * through it (internal/http: the refusal audit, http_audit_success); GET
+ * /v1/audit-events reads through it (audit_routes.h). */
 #ifndef CSO_AUDIT_H
 #define CSO_AUDIT_H
 
+#include <jansson.h>
+
+#include "../apperr/apperr.h"
 #include "../auth/auth.h"
 #include "../db/db.h"
-#include "../http/http.h"
 
 struct audit_entry {
     const struct principal *who; /* NULL when the caller was not authenticated */
@@ -26,12 +33,22 @@ void audit_store_init(void);
  * open). Returns 0, or -1 with err set. */
 int audit_record(struct db_conn *conn, const struct audit_entry *e, struct app_error *err);
 
-/* Convenience for handlers: records a successful access by ctx's principal
- * and marks the request as audited. */
-int audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
-                  const char *resource_id, const char *case_id);
+/* Which rows audit_list returns; every member may be NULL (no filter).
+ * The strings are borrowed for the call. */
+struct audit_filter {
+    const char *before_id; /* decimal row id: only rows older than it (paging) */
+    const char *case_id;   /* uuid text */
+    const char *actor;     /* token subject */
+    const char *action;
+    const char *outcome;
+};
 
-/* Routes: GET /v1/audit-events (admins). */
-const struct http_route *audit_routes(void);
+/* Reads up to limit rows matching f, newest first. *items is a new array of
+ * the rows' API representation (caller frees with json_decref); when more
+ * rows follow, *more is 1 and last_id holds the decimal id of the last item
+ * (the before_id of the next page), else *more is 0 and last_id is "".
+ * Returns 0, or -1 with err set and *items NULL. */
+int audit_list(struct db_conn *conn, const struct audit_filter *f, int limit, json_t **items,
+               int *more, char last_id[24], struct app_error *err);
 
 #endif

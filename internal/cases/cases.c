@@ -535,7 +535,7 @@ static int case_history(struct http_ctx *ctx)
     if (!id || !http_db(ctx) || case_access(ctx->db, &ctx->who, id, 0, &ref, &ctx->err) != 0 ||
         case_store_history(ctx->db, id, &items, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "case.history.read", "case", id, id) != 0) {
+    if (http_audit_success(ctx, "case.history.read", "case", id, id) != 0) {
         json_decref(items);
         return -1;
     }
@@ -550,7 +550,7 @@ static int case_checklist(struct http_ctx *ctx)
     if (!id || !http_db(ctx) || case_access(ctx->db, &ctx->who, id, 0, &ref, &ctx->err) != 0 ||
         case_store_checklist(ctx->db, id, &out, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "case.checklist.read", "case", id, id) != 0) {
+    if (http_audit_success(ctx, "case.checklist.read", "case", id, id) != 0) {
         json_decref(out);
         return -1;
     }

@@ -253,7 +253,7 @@ int coverage_checks_list(struct http_ctx *ctx)
         return -1;
     if (coverage_store_check_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "coverage_check.list", "coverage_check", NULL, case_id) != 0) {
+    if (http_audit_success(ctx, "coverage_check.list", "coverage_check", NULL, case_id) != 0) {
         json_decref(items);
         return -1;
     }
@@ -276,7 +276,7 @@ int coverage_checks_get(struct http_ctx *ctx)
         return -1;
     if (coverage_store_check_get(ctx->db, case_id, check_id, with_raw, &body, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "coverage_check.read", "coverage_check", check_id, case_id) != 0) {
+    if (http_audit_success(ctx, "coverage_check.read", "coverage_check", check_id, case_id) != 0) {
         json_decref(body);
         return -1;
     }

@@ -3,8 +3,12 @@
  * Every state change calls events_emit on the same connection, inside the
  * same transaction, as the change itself, so an event exists if and only if
  * its change committed. Events carry ids and a type, never patient data.
- * GET /v1/events (the feed, for navigators and admins) and webhook delivery
- * (internal/webhooks) read this table in the order described below. */
+ * GET /v1/events (the feed, for navigators and admins: events_routes.h) and
+ * webhook delivery (internal/webhooks) read this table in the order
+ * described below.
+ *
+ * This is the store, below the HTTP layer: it takes a database connection
+ * and an app_error, never a request. */
 #ifndef CSO_EVENTS_H
 #define CSO_EVENTS_H
 
@@ -13,7 +17,6 @@
 #include "../apperr/apperr.h"
 #include "../auth/auth.h"
 #include "../db/db.h"
-#include "../http/http.h"
 
 void events_store_init(void);
 
@@ -63,8 +66,5 @@ json_t *events_row_json(const PGresult *res, int row);
 /* 1 if s is a valid webhook event-type pattern: "*", "<resource>.*" or
  * "<resource>.<action>" with each part 1-40 of [a-z_]. */
 int events_type_pattern_is_valid(const char *s);
-
-/* Routes: GET /v1/events (navigators and admins). */
-const struct http_route *events_routes(void);
 
 #endif

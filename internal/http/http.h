@@ -5,7 +5,17 @@
  *
  * A handler parses and validates with the helpers below, calls its domain
  * function and replies with http_reply_json; or it returns -1 with ctx->err
- * set and the dispatcher renders the problem. */
+ * set and the dispatcher renders the problem.
+ *
+ * One header, one file per job behind it: http_server.c (life cycle and
+ * accept loop), http_dispatch.c (the dispatcher), http_parse.c (pure
+ * parsing: query strings, JSON bodies, cursors), http_problem.c
+ * (problem+json), http_handler.c (the helpers for handlers) and
+ * http_idempotency.c (Idempotency-Key on the wire). What they share is in
+ * http_internal.h, which nothing outside internal/http includes.
+ *
+ * This is the handler layer: it may use audit, idempotency and events, and
+ * none of them includes this header. */
 #ifndef CSO_HTTP_H
 #define CSO_HTTP_H
 
@@ -178,6 +188,13 @@ int http_require_if_match(struct http_ctx *ctx, const char *etag);
 char *http_cursor_encode(const char *key, const char *id);
 int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen, char *id,
                        size_t idlen);
+
+/* Records a successful access to patient data by ctx's principal (an audit
+ * row on ctx's connection, in the handler's transaction if one is open) and
+ * marks the request as audited, so the dispatcher adds no row of its own.
+ * Returns 0, or -1 with ctx->err set. */
+int http_audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
+                       const char *resource_id, const char *case_id);
 
 /* Sets out's "next_cursor" for a keyset page: the cursor after the last item
  * (its "_cursor_key" and "id") when more is set, else null; then removes the

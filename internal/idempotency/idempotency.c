@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit.h"
-#include "../util/util.h"
-
 static const struct db_statement statements[] = {
     /* ON CONFLICT waits for a concurrent claimer to finish; a key older than
      * a day is taken over as new. */
@@ -31,156 +28,106 @@ void idempotency_store_init(void)
     db_register(statements);
 }
 
-/* What makes a retry "the same request": method, path with its query (an
- * upload's kind and title travel there), for raw uploads the declared
- * Content-Type, and the body. */
-static void request_hash(const struct http_ctx *ctx, char out[65])
+static void set_in_progress(struct app_error *err)
 {
-    const char *url = ctx->req->http_url ? ctx->req->http_url : ctx->req->url_path;
-    const char *ct = ctx->route->body == HTTP_BODY_BINARY ? http_header(ctx, "Content-Type") : NULL;
-    size_t ulen = strlen(url), clen = ct ? strlen(ct) : 0, blen = ctx->req->binary_body_length;
-    size_t mlen = strlen(ctx->req->http_verb), n = 0;
-    char *buf = malloc(mlen + ulen + clen + blen + 3);
-    if (!buf) {
-        memset(out, '0', 64);
-        out[64] = 0;
-        return;
-    }
-    memcpy(buf + n, ctx->req->http_verb, mlen);
-    n += mlen;
-    buf[n++] = ' ';
-    memcpy(buf + n, url, ulen);
-    n += ulen;
-    buf[n++] = '\n';
-    if (clen)
-        memcpy(buf + n, ct, clen);
-    n += clen;
-    buf[n++] = '\n';
-    if (blen)
-        memcpy(buf + n, ctx->req->binary_body, blen);
-    n += blen;
-    sha256_hex(buf, n, out);
-    free(buf);
+    app_error_set(err, 409, "idempotency-conflict", "Conflict",
+                  "A request with this Idempotency-Key is being processed; retry shortly.");
+    err->retry_after = 1;
 }
 
-static int replay(struct http_ctx *ctx, const char *key, const char *hash)
+static char *dup_or_null(const char *s)
 {
-    const char *params[2] = {ctx->who.sub, key};
-    PGresult *res = db_exec(ctx->db, "idem_get", 2, params, &ctx->err);
-    const char *status, *body, *loc;
-    if (!res)
-        return -1;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        app_error_set(&ctx->err, 409, "idempotency-conflict", "Conflict",
-                      "A request with this Idempotency-Key is being processed; retry shortly.");
-        ctx->err.retry_after = 1;
-        return -1;
-    }
-    if (strcmp(db_value(res, 0, "request_hash"), hash) != 0) {
-        PQclear(res);
-        app_error_set(&ctx->err, 422, "idempotency-key-reused", "Idempotency key reused",
-                      "This Idempotency-Key was used with a different request.");
-        return -1;
-    }
-    status = db_value(res, 0, "status");
-    body = db_value(res, 0, "response_body");
-    loc = db_value(res, 0, "location");
-    if (!status) {
-        PQclear(res);
-        app_error_set(&ctx->err, 409, "idempotency-conflict", "Conflict",
-                      "A request with this Idempotency-Key is being processed; retry shortly.");
-        ctx->err.retry_after = 1;
-        return -1;
-    }
-    ulfius_set_string_body_response(ctx->res, (unsigned)atoi(status), body ? body : "");
-    if (body && *body)
-        http_set_header(ctx, "Content-Type", "application/json");
-    if (loc)
-        http_set_header(ctx, "Location", loc);
-    if (db_value(res, 0, "etag"))
-        http_set_header(ctx, "ETag", db_value(res, 0, "etag"));
-    http_set_header(ctx, "Idempotent-Replayed", "true");
-    ctx->status = atoi(status);
-    PQclear(res);
-    /* A replay hands patient data out again: it is an access like any other. */
-    {
-        struct audit_entry e = {
-            &ctx->who, ctx->request_id, "request.replayed", ctx->route->audit_resource, NULL,
-            NULL,      "success",       ctx->status};
-        if (audit_record(ctx->db, &e, &ctx->err) != 0)
-            return -1;
-        ctx->audited = 1;
-    }
-    return 1;
+    return s ? strdup(s) : NULL;
 }
 
-int idempotency_begin(struct http_ctx *ctx)
+int idempotency_claim(struct db_conn *conn, const struct idempotency_scope *scope,
+                      const char *fingerprint, struct app_error *err)
 {
-    const char *key = http_header(ctx, "Idempotency-Key");
-    char hash[65];
-    const char *params[4];
+    const char *params[4] = {scope->subject, scope->key, scope->route, fingerprint};
     PGresult *res;
-    size_t i, n;
     int claimed;
 
-    if (!key)
-        return 0;
-    n = strlen(key);
-    for (i = 0; i < n; i++)
-        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e)
-            break;
-    if (n == 0 || n > 128 || i != n) {
-        app_error_field(&ctx->err, "Idempotency-Key", "must be 1 to 128 visible ASCII characters");
+    if (db_begin(conn, err) != 0)
         return -1;
-    }
-    snprintf(ctx->idem_key, sizeof ctx->idem_key, "%s", key);
-    request_hash(ctx, hash);
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
-        return -1;
-    params[0] = ctx->who.sub;
-    params[1] = key;
-    params[2] = ctx->route->path;
-    params[3] = hash;
-    res = db_exec(ctx->db, "idem_claim", 4, params, &ctx->err);
+    res = db_exec(conn, "idem_claim", 4, params, err);
     if (!res) {
-        db_rollback(ctx->db);
+        db_rollback(conn);
         return -1;
     }
     claimed = PQntuples(res) == 1;
     PQclear(res);
     if (claimed)
-        return 0;
-    db_rollback(ctx->db);
-    ctx->idem_key[0] = 0;
-    return replay(ctx, key, hash);
+        return 1;
+    db_rollback(conn);
+    return 0;
 }
 
-int idempotency_finish(struct http_ctx *ctx)
+int idempotency_lookup(struct db_conn *conn, const struct idempotency_scope *scope,
+                       const char *fingerprint, struct idempotency_response *out,
+                       struct app_error *err)
 {
-    char status[16], *body;
-    const char *params[6];
-    const char *loc = u_map_get_case(ctx->res->map_header, "Location");
-    const char *etag = u_map_get_case(ctx->res->map_header, "ETag");
+    const char *params[2] = {scope->subject, scope->key};
+    PGresult *res = db_exec(conn, "idem_get", 2, params, err);
+    const char *status;
+
+    memset(out, 0, sizeof *out);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        set_in_progress(err);
+        return -1;
+    }
+    if (strcmp(db_value(res, 0, "request_hash"), fingerprint) != 0) {
+        PQclear(res);
+        app_error_set(err, 422, "idempotency-key-reused", "Idempotency key reused",
+                      "This Idempotency-Key was used with a different request.");
+        return -1;
+    }
+    status = db_value(res, 0, "status");
+    if (!status) {
+        PQclear(res);
+        set_in_progress(err);
+        return -1;
+    }
+    out->status = atoi(status);
+    out->body = strdup(db_value(res, 0, "response_body") ? db_value(res, 0, "response_body") : "");
+    out->location = dup_or_null(db_value(res, 0, "location"));
+    out->etag = dup_or_null(db_value(res, 0, "etag"));
+    if (!out->body || (db_value(res, 0, "location") && !out->location) ||
+        (db_value(res, 0, "etag") && !out->etag)) {
+        PQclear(res);
+        idempotency_response_clear(out);
+        return app_error_internal(err);
+    }
+    PQclear(res);
+    return 0;
+}
+
+int idempotency_store(struct db_conn *conn, const struct idempotency_scope *scope, int status,
+                      const char *body, const char *location, const char *etag,
+                      struct app_error *err)
+{
+    char status_s[16];
+    const char *params[6] = {scope->subject, scope->key, status_s, body, location, etag};
     PGresult *res;
 
-    if (!ctx->db || !db_in_transaction(ctx->db))
+    if (!db_in_transaction(conn))
         return 0;
-    snprintf(status, sizeof status, "%d", ctx->status);
-    body = strndup(ctx->res->binary_body ? (const char *)ctx->res->binary_body : "",
-                   ctx->res->binary_body_length);
-    params[0] = ctx->who.sub;
-    params[1] = ctx->idem_key;
-    params[2] = status;
-    params[3] = body;
-    params[4] = loc;
-    params[5] = etag;
-    res = db_exec(ctx->db, "idem_store", 6, params, &ctx->err);
-    free(body);
+    snprintf(status_s, sizeof status_s, "%d", status);
+    res = db_exec(conn, "idem_store", 6, params, err);
     if (!res) {
-        db_rollback(ctx->db);
+        db_rollback(conn);
         return -1;
     }
     PQclear(res);
-    return db_commit(ctx->db, &ctx->err);
+    return db_commit(conn, err);
+}
+
+void idempotency_response_clear(struct idempotency_response *r)
+{
+    free(r->body);
+    free(r->location);
+    free(r->etag);
+    memset(r, 0, sizeof *r);
 }

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../audit/audit.h"
 #include "../cases/case_access.h"
 #include "matching_store.h"
 #include "score.h"
@@ -92,7 +91,7 @@ static int get_matches(struct http_ctx *ctx)
     } else {
         json_object_set_new(out, "no_match_reason", json_null());
     }
-    if (audit_success(ctx, "case.matches.read", "case", case_id, case_id) != 0) {
+    if (http_audit_success(ctx, "case.matches.read", "case", case_id, case_id) != 0) {
         json_decref(out);
         return -1;
     }

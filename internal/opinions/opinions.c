@@ -478,7 +478,7 @@ static int list_case_opinions(struct http_ctx *ctx)
             return -1;
         }
     }
-    if (audit_success(ctx, "case.opinions.read", "case", case_id, case_id) != 0) {
+    if (http_audit_success(ctx, "case.opinions.read", "case", case_id, case_id) != 0) {
         json_decref(items);
         return -1;
     }
@@ -503,7 +503,7 @@ static int opinion_report(struct http_ctx *ctx, const struct opinion_ref *o)
     }
     json_decref(report);
     /* The report is patient data like the JSON it is made from. */
-    if (audit_success(ctx, "opinion.report.read", "opinion", o->id, o->case_id) != 0) {
+    if (http_audit_success(ctx, "opinion.report.read", "opinion", o->id, o->case_id) != 0) {
         free(pdf);
         return -1;
     }
@@ -536,7 +536,7 @@ static int get_opinion(struct http_ctx *ctx)
         return opinion_report(ctx, &o);
     if (opinion_store_get(ctx->db, id, &out, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "opinion.read", "opinion", id, o.case_id) != 0) {
+    if (http_audit_success(ctx, "opinion.read", "opinion", id, o.case_id) != 0) {
         json_decref(out);
         return -1;
     }
@@ -732,7 +732,7 @@ static int get_acknowledgement(struct http_ctx *ctx)
         case_access(ctx->db, &ctx->who, case_id, 0, &c, &ctx->err) != 0 ||
         opinion_store_acknowledgement(ctx->db, case_id, &out, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "case.acknowledgement.read", "case", case_id, case_id) != 0) {
+    if (http_audit_success(ctx, "case.acknowledgement.read", "case", case_id, case_id) != 0) {
         json_decref(out);
         return -1;
     }

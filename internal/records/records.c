@@ -260,7 +260,7 @@ static int reply_page(struct http_ctx *ctx, const char *case_id, json_t *items, 
         }
     }
     if (json_array_size(items) == 0 &&
-        audit_success(ctx, action, resource_type, NULL, case_id) != 0) {
+        http_audit_success(ctx, action, resource_type, NULL, case_id) != 0) {
         json_decref(out);
         return -1;
     }
@@ -437,7 +437,7 @@ static int get_document(struct http_ctx *ctx)
         case_access(ctx->db, &ctx->who, case_id, 0, &ref, &ctx->err) != 0 ||
         record_store_document_get(ctx->db, case_id, doc_id, &out, etag, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "document.read", "document", doc_id, case_id) != 0) {
+    if (http_audit_success(ctx, "document.read", "document", doc_id, case_id) != 0) {
         json_decref(out);
         return -1;
     }
@@ -492,7 +492,7 @@ static int download_document(struct http_ctx *ctx)
                 doc_id);
         return app_error_internal(&ctx->err);
     }
-    if (audit_success(ctx, "document.download", "document", doc_id, case_id) != 0) {
+    if (http_audit_success(ctx, "document.download", "document", doc_id, case_id) != 0) {
         record_store_content_close(&c);
         return -1;
     }
@@ -688,7 +688,7 @@ static int get_medication(struct http_ctx *ctx)
         case_access(ctx->db, &ctx->who, case_id, 0, &ref, &ctx->err) != 0 ||
         record_store_medication_get(ctx->db, case_id, med_id, &out, &ctx->err) != 0)
         return -1;
-    if (audit_success(ctx, "medication.read", "medication", med_id, case_id) != 0) {
+    if (http_audit_success(ctx, "medication.read", "medication", med_id, case_id) != 0) {
         json_decref(out);
         return -1;
     }

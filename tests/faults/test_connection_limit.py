@@ -3,7 +3,7 @@ of slow requests: every client that waits is answered, nobody is refused,
 and afterwards the server still serves and stops cleanly on SIGTERM.
 
 The server accepts connections itself and hands them to libmicrohttpd's
-workers (internal/http/http.c accept_loop). With libmicrohttpd 0.9.75 a
+workers (internal/http/http_server.c accept_loop). With libmicrohttpd 0.9.75 a
 worker that is handed a connection while at its share of MHD's connection
 limit locks a mutex it already holds; every worker then hangs on it, the
 server answers nothing and never exits. This pattern (slow requests

@@ -1,0 +1,162 @@
+/* The kit handlers use on a request: the database connection, path and
+ * query parameters, headers, replies, If-Match, a page's next cursor and
+ * the audit row of a successful access. Nothing here decides whether a
+ * request runs: that is the dispatcher's (http_dispatch.c). */
+#include "http.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../audit/audit.h"
+#include "../util/util.h"
+
+struct db_conn *http_db(struct http_ctx *ctx)
+{
+    if (!ctx->db)
+        ctx->db = db_acquire(ctx->app->pool, &ctx->err);
+    return ctx->db;
+}
+
+const char *http_path(const struct http_ctx *ctx, const char *name)
+{
+    int i;
+    for (i = 0; i < ctx->path_count; i++)
+        if (!strcmp(ctx->path_names[i], name))
+            return ctx->path_values[i];
+    return NULL;
+}
+
+const char *http_path_uuid(struct http_ctx *ctx, const char *name, const char *what)
+{
+    int i;
+    for (i = 0; i < ctx->path_count; i++) {
+        if (strcmp(ctx->path_names[i], name) != 0)
+            continue;
+        if (!uuid_is_valid(ctx->path_values[i]))
+            break;
+        for (char *p = ctx->path_values[i]; *p; p++)
+            if (*p >= 'A' && *p <= 'F')
+                *p = (char)(*p - 'A' + 'a');
+        return ctx->path_values[i];
+    }
+    app_error_not_found(&ctx->err, what);
+    return NULL;
+}
+
+const char *http_query(const struct http_ctx *ctx, const char *name)
+{
+    return ctx->query ? json_string_value(json_object_get(ctx->query, name)) : NULL;
+}
+
+int http_query_limit(struct http_ctx *ctx, int dflt, int max, int *out)
+{
+    const char *v = http_query(ctx, "limit");
+    char *end = NULL;
+    long n;
+    if (!v) {
+        *out = dflt;
+        return 0;
+    }
+    n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > max || v[0] == '+' || v[0] == ' ') {
+        app_error_field(&ctx->err, "limit", "must be an integer from 1 to %d", max);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+char *http_body_text(const struct http_ctx *ctx)
+{
+    return strndup(ctx->req->binary_body ? ctx->req->binary_body : "",
+                   ctx->req->binary_body_length);
+}
+
+const char *http_header(const struct http_ctx *ctx, const char *name)
+{
+    return u_map_get_case(ctx->req->map_header, name);
+}
+
+void http_set_header(struct http_ctx *ctx, const char *name, const char *value)
+{
+    u_map_put(ctx->res->map_header, name, value);
+}
+
+int http_reply_json(struct http_ctx *ctx, int status, json_t *body)
+{
+    if (body) {
+        char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
+        ulfius_set_string_body_response(ctx->res, (unsigned)status, s ? s : "{}");
+        u_map_put(ctx->res->map_header, "Content-Type", "application/json");
+        free(s);
+        json_decref(body);
+    } else {
+        ulfius_set_empty_body_response(ctx->res, (unsigned)status);
+    }
+    ctx->status = status;
+    return 0;
+}
+
+int http_reply_json_text(struct http_ctx *ctx, int status, const char *json, size_t len)
+{
+    return http_reply_bytes(ctx, status, "application/json", json, len);
+}
+
+int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type, const void *bytes,
+                     size_t len)
+{
+    ulfius_set_binary_body_response(ctx->res, (unsigned)status, bytes, len);
+    u_map_put(ctx->res->map_header, "Content-Type", content_type);
+    ctx->status = status;
+    return 0;
+}
+
+int http_require_if_match(struct http_ctx *ctx, const char *etag)
+{
+    const char *im = http_header(ctx, "If-Match");
+    if (!im || !*im) {
+        app_error_set(&ctx->err, 428, "precondition-required", "Precondition required",
+                      "Send If-Match with the ETag from your last read of this resource.");
+        return -1;
+    }
+    if (strcmp(im, etag) != 0 && strcmp(im, "*") != 0) {
+        app_error_set(&ctx->err, 412, "precondition-failed", "Precondition failed",
+                      "The resource changed since you read it; read it again and retry.");
+        http_set_header(ctx, "ETag", etag);
+        return -1;
+    }
+    return 0;
+}
+
+void http_set_next_cursor(json_t *out, json_t *items, int more)
+{
+    json_t *item, *next = json_null();
+    size_t i;
+    if (more && json_array_size(items) > 0) {
+        json_t *last = json_array_get(items, json_array_size(items) - 1);
+        char *enc = http_cursor_encode(json_string_value(json_object_get(last, "_cursor_key")),
+                                       json_string_value(json_object_get(last, "id")));
+        if (enc) {
+            json_decref(next);
+            next = json_string(enc);
+            free(enc);
+        }
+    }
+    json_object_set_new(out, "next_cursor", next);
+    json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
+}
+
+int http_audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
+                       const char *resource_id, const char *case_id)
+{
+    struct audit_entry e = {&ctx->who,   ctx->request_id, action,    resource_type,
+                            resource_id, case_id,         "success", 200};
+    struct db_conn *conn = http_db(ctx);
+    if (!conn)
+        return -1;
+    if (audit_record(conn, &e, &ctx->err) != 0)
+        return -1;
+    /* The dispatcher writes no refusal row for a request already audited. */
+    ctx->audited = 1;
+    return 0;
+}
