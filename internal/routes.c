@@ -14,6 +14,7 @@
 #include "idempotency/idempotency.h"
 #include "matching/matching.h"
 #include "records/records.h"
+#include "opinions/opinion_domain.h"
 #include "opinions/opinions.h"
 #include "webhooks/webhooks.h"
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../audit/audit.h"
 #include "../cases/case_access.h"
 #include "../matching/matching_store.h"
 #include "../util/util.h"
@@ -18,13 +17,15 @@ static void shape_for(const struct principal *who, json_t *doc)
         json_object_set_new(doc, "decline_reason", json_null());
 }
 
-static int audit_read(struct db_conn *db, const struct caller *by, const char *action,
-                      const char *resource_type, const char *resource_id, const char *case_id,
-                      struct app_error *err)
+/* A list shows each assignment as a read of it would. */
+static void shape_all(const struct principal *who, json_t *list)
 {
-    struct audit_entry e = {by->who,     by->request_id, action,    resource_type,
-                            resource_id, case_id,        "success", 200};
-    return audit_record(db, &e, err);
+    json_t *item;
+    size_t i;
+    json_array_foreach(list, i, item)
+    {
+        shape_for(who, item);
+    }
 }
 
 /* Loads an assignment the caller may see: its case is visible to them
@@ -153,26 +154,18 @@ int assignment_list_for_case(struct db_conn *db, const struct caller *by, const 
                              json_t **items, struct app_error *err)
 {
     struct case_ref ref;
-    json_t *list = NULL, *item;
-    size_t i;
+    json_t *list = NULL;
     if (case_access(db, by->who, case_id, 0, &ref, err) != 0 ||
         assignment_store_list_for_case(
             db, case_id, by->who->role == ROLE_SPECIALIST ? by->who->specialist_id : NULL, &list,
             err) != 0)
         return -1;
-    json_array_foreach(list, i, item)
-    {
-        if (audit_read(db, by, "assignment.list", "assignment",
-                       json_string_value(json_object_get(item, "id")), case_id, err) != 0) {
-            json_decref(list);
-            return -1;
-        }
-        shape_for(by->who, item);
-    }
-    if (audit_read(db, by, "case.assignments.read", "case", case_id, case_id, err) != 0) {
+    if (change_record_list_read(db, by, "assignment.list", "assignment", list, case_id, err) != 0 ||
+        change_record_read(db, by, "case.assignments.read", "case", case_id, case_id, err) != 0) {
         json_decref(list);
         return -1;
     }
+    shape_all(by->who, list);
     *items = list;
     return 0;
 }
@@ -181,21 +174,14 @@ int assignment_list(struct db_conn *db, const struct caller *by,
                     const struct assignment_list_query *q, json_t **items, int *more,
                     struct app_error *err)
 {
-    json_t *list = NULL, *item;
-    size_t i;
+    json_t *list = NULL;
     if (assignment_store_list(db, q, &list, more, err) != 0)
         return -1;
-    /* One audit row per assignment shown: each names a patient's case. */
-    json_array_foreach(list, i, item)
-    {
-        shape_for(by->who, item);
-        if (audit_read(db, by, "assignment.list", "assignment",
-                       json_string_value(json_object_get(item, "id")),
-                       json_string_value(json_object_get(item, "case_id")), err) != 0) {
-            json_decref(list);
-            return -1;
-        }
+    if (change_record_list_read(db, by, "assignment.list", "assignment", list, NULL, err) != 0) {
+        json_decref(list);
+        return -1;
     }
+    shape_all(by->who, list);
     *items = list;
     return 0;
 }
@@ -209,7 +195,7 @@ int assignment_read(struct db_conn *db, const struct caller *by, const char *id,
     if (visible_assignment(db, by->who, id, 0, &a, &c, err) != 0 ||
         assignment_store_get(db, id, &doc, err) != 0)
         return -1;
-    if (audit_read(db, by, "assignment.read", "assignment", id, a.case_id, err) != 0) {
+    if (change_record_read(db, by, "assignment.read", "assignment", id, a.case_id, err) != 0) {
         json_decref(doc);
         return -1;
     }

@@ -48,3 +48,29 @@ int change_record(struct db_conn *db, const struct caller *by, const struct chan
         return -1;
     return db_commit(db, err);
 }
+
+int change_record_read(struct db_conn *db, const struct caller *by, const char *action,
+                       const char *resource_type, const char *resource_id, const char *case_id,
+                       struct app_error *err)
+{
+    struct audit_entry e = {by->who,     by->request_id, action,    resource_type,
+                            resource_id, case_id,        "success", 200};
+    return audit_record(db, &e, err);
+}
+
+int change_record_list_read(struct db_conn *db, const struct caller *by, const char *action,
+                            const char *resource_type, const json_t *items, const char *case_id,
+                            struct app_error *err)
+{
+    const json_t *item;
+    size_t i;
+    json_array_foreach(items, i, item)
+    {
+        const char *in_case =
+            case_id ? case_id : json_string_value(json_object_get(item, "case_id"));
+        if (change_record_read(db, by, action, resource_type,
+                               json_string_value(json_object_get(item, "id")), in_case, err) != 0)
+            return -1;
+    }
+    return 0;
+}

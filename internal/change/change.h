@@ -10,6 +10,8 @@
 #ifndef CSO_CHANGE_H
 #define CSO_CHANGE_H
 
+#include <jansson.h>
+
 #include "../apperr/apperr.h"
 #include "../auth/auth.h"
 #include "../db/db.h"
@@ -64,5 +66,22 @@ int change_record(struct db_conn *db, const struct caller *by, const struct chan
  * one whose owner commits. */
 int change_write(struct db_conn *db, const struct caller *by, const struct change *c,
                  struct app_error *err);
+
+/* The audit row of a read of patient data: by read resource_id (of
+ * resource_type, in case_id, either may be NULL) with action
+ * ("opinion.read"), answered 200. Reads change nothing, so no event and no
+ * commit: the row joins whatever transaction is open on db, or stands alone.
+ * Returns 0, or -1 with err set. */
+int change_record_read(struct db_conn *db, const struct caller *by, const char *action,
+                       const char *resource_type, const char *resource_id, const char *case_id,
+                       struct app_error *err);
+
+/* change_record_read of every item of a list shown to by (one row per
+ * resource, since each names a patient's case): items is an array of
+ * objects whose "id" is the resource id, in case_id or, when case_id is
+ * NULL, in the item's own "case_id". */
+int change_record_list_read(struct db_conn *db, const struct caller *by, const char *action,
+                            const char *resource_type, const json_t *items, const char *case_id,
+                            struct app_error *err);
 
 #endif

@@ -8,7 +8,8 @@
  * case is in_review and signs it, which completes the assignment and moves
  * the case to opinion_ready. A signed opinion never changes; corrections are
  * amendments. A third opinion is a new case (the next round) with the same
- * records, whose reviewer reads the earlier rounds' signed opinions. */
+ * records, whose reviewer reads the earlier rounds' signed opinions. The
+ * handlers here parse and render; the rules live in opinion_domain.h. */
 #ifndef CSO_OPINIONS_H
 #define CSO_OPINIONS_H
 
@@ -17,12 +18,6 @@
 
 void opinions_store_init(void);
 const struct http_route *opinions_routes(void);
-
-/* Whether who may read opinion id (the rule of GET /v1/opinions/{id}): 0, or
- * -1 with err set (404 "opinion" when not). An http_visible_fn for
- * /v1/opinions/:id. */
-int opinion_visible(struct db_conn *db, const struct principal *who, const char *id,
-                    struct app_error *err);
 
 /* The request-body schemas of this module's routes (static; for the
  * body fuzzer, collected by routes_schemas() in internal/routes.c). */
