@@ -8,7 +8,8 @@ import time
 import uuid
 
 from lib.fixtures import case_body, new_sub
-from lib.harness import Server, api, count, expect, expect_problem, sql, sql_as_app, test, token
+from lib.harness import (Server, api, count, expect, expect_problem, sql, sql_as_app, test, token,
+                         wait_until)
 
 PPO_ACTIVE = "BSH100200301"      # Blue Summit PPO 1500, active
 PPO_INACTIVE = "BSH100200399"    # Blue Summit PPO 1500, ended last plan year
@@ -593,9 +594,15 @@ def slow_payer_holds_no_connection_and_shutdown_waits_for_it():
             result["r"] = srv.api.post(checks_url(case_id), token("patient", sub=sub),
                                        {"payer_id": payer_id("Test Payer: Slow Clearinghouse"),
                                         "member_id": PPO_ACTIVE})
+        idle_threads = srv.threads()
         th = threading.Thread(target=slow)
         th.start()
-        time.sleep(0.2)  # the slow inquiry is now waiting on its payer
+        # The inquiry runs in a thread of its own, started after the request
+        # gave its connection back (coverage_checks_create, coverage_run):
+        # while that thread lives, the slow inquiry is waiting on its payer.
+        wait_until(lambda: srv.threads() > idle_threads or "r" in result, 10,
+                   "the slow inquiry to start asking its payer")
+        assert "r" not in result, f"the slow inquiry was answered at once: {result}"
         expect(srv.api.get("/v1/payers?limit=1", token("patient")), 200)
         fast = expect(srv.api.post(checks_url(case_id), token("patient", sub=sub),
                                    {"payer_id": payer_id("Blue Summit Health"),

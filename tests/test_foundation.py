@@ -1,13 +1,17 @@
 """Foundation: health, routing, problem+json, request ids, configuration,
 database outage and graceful shutdown."""
+import http.client
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
+import uuid
 
-from lib.harness import (Server, api, count, expect, expect_problem, pg_ctl, sql_as_app, test,
-                         token, MINT_BIN, ISSUER, AUDIENCE, SECRET, SERVER_BIN)
+from lib.fixtures import case_body
+from lib.harness import (Server, api, count, expect, expect_problem, pg_ctl, sql, sql_as_app, test,
+                         token, wait_until, MINT_BIN, ISSUER, AUDIENCE, SECRET, SERVER_BIN)
 from lib import harness
 
 
@@ -44,9 +48,8 @@ def request_id_is_kept_or_generated():
 def request_id_and_route_template_are_in_the_log_line():
     rid = "log-check-" + os.urandom(4).hex()
     api.get("/v1/audit-events?limit=1", token("admin", sub="log-admin"), headers={"X-Request-Id": rid})
-    time.sleep(0.2)
-    lines = [l for l in harness.shared_server.output().splitlines() if rid in l]
-    assert lines, "no log line for request"
+    lines = wait_until(lambda: [l for l in harness.shared_server.output().splitlines() if rid in l],
+                       10, "the request's log line")
     line = lines[-1]
     assert '"route":"/v1/audit-events"' in line and '"subject":"log-admin"' in line, line
     assert '"status":200' in line and "latency_ms" in line, line
@@ -130,7 +133,7 @@ def start_fails_with(env, needle):
     for k, v in base.items():
         if v is not None:
             e[k] = v
-    e["ASAN_OPTIONS"] = "detect_leaks=0"
+    e["ASAN_OPTIONS"] = harness.asan_options("detect_leaks=0")
     out = subprocess.run([SERVER_BIN], env=e, capture_output=True, text=True, timeout=20)
     assert out.returncode != 0, f"server started with {env}"
     lines = [l for l in out.stderr.splitlines() if l.strip()]
@@ -184,31 +187,135 @@ def database_outage_gives_503_and_service_recovers_without_restart():
     assert not srv.sanitizer_report(), srv.sanitizer_report()
 
 
+class RowLock:
+    """A session as the schema owner that holds one row locked (SELECT ...
+    FOR UPDATE in an open transaction) until release(): a request that
+    updates the row waits in the database, in flight for as long as the test
+    wants (up to the service's lock_timeout, 2 s), and the test can see that
+    it waits: pg_locks lists its lock, not granted, blocked by this session."""
+
+    def __init__(self, table, row_id):
+        self.app = "row-lock-" + uuid.uuid4().hex[:8]
+        env = dict(os.environ, PGPASSWORD="cso_owner_dev", PGAPPNAME=self.app)
+        self.proc = subprocess.Popen(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", harness.PGPORT,
+             "-U", "cso_owner", "-d", "cso"],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc.stdin.write(f"BEGIN;\nSELECT 1 FROM {table} WHERE id = '{row_id}' FOR UPDATE;\n")
+        self.proc.stdin.flush()
+        self.pid = wait_until(self._holder, 20, f"session {self.app} to lock the row")
+
+    def _holder(self):
+        rows = sql(f"SELECT pid FROM pg_stat_activity WHERE application_name = '{self.app}'"
+                   " AND state = 'idle in transaction'")
+        return rows[0][0] if rows else None
+
+    def waiters(self):
+        """How many sessions wait for this one's lock."""
+        return int(sql("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                       f" AND {self.pid} = ANY (pg_blocking_pids(pid))")[0][0])
+
+    def release(self):
+        if not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.write("COMMIT;\n")
+            finally:
+                self.proc.stdin.close()
+        rc = self.proc.wait(timeout=30)
+        assert rc == 0, self.proc.stderr.read()
+
+
+def connection_refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 @test
 def sigterm_finishes_requests_in_flight_and_exits_0():
+    """One request is held in flight (its case row locked) while SIGTERM
+    comes and reads keep arriving: the server stops accepting at once, yet
+    answers the held request when it can go on, and exits 0. Every read
+    either got its 200 or never got to the server (refused, or reset or
+    closed before an answer), never an error status; reads the server had
+    finished before the signal were all answered."""
     srv = Server(DB_POOL_SIZE=2).start()
-    results = []
-    t = token("admin")
+    tag = uuid.uuid4().hex[:8]
+    lock = None
+    try:
+        case = expect(srv.api.post("/v1/cases", token("patient"), case_body()), 201).json
+        lock = RowLock("cases", case["id"])
+        reads, patch = [], {}
+        t = token("admin")
 
-    def call():
-        try:
-            results.append(srv.api.get("/v1/audit-events?limit=200", t, timeout=30).status)
-        except OSError as e:
-            results.append(repr(e))
+        def reader(i):
+            n, deadline = 0, time.monotonic() + 60
+            while time.monotonic() < deadline:
+                rid = f"sigterm-{tag}-read-{i}-{n}"
+                n += 1
+                try:
+                    status = srv.api.get("/v1/audit-events?limit=200", t, timeout=30,
+                                         headers={"X-Request-Id": rid}).status
+                except (OSError, http.client.HTTPException) as e:
+                    reads.append((rid, e))  # the server is gone: this reader is done
+                    return
+                reads.append((rid, status))
+                if status != 200:
+                    return
+            reads.append((None, "the server still took requests after 60 s"))
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for th in threads:
-        th.start()
-    time.sleep(0.05)
-    srv.proc.send_signal(signal.SIGTERM)
-    for th in threads:
-        th.join()
-    rc = srv.stop()
+        def held():
+            try:
+                patch["r"] = srv.api.patch(f"/v1/cases/{case['id']}", token("admin"),
+                                           {"request": {"urgency": "urgent"}}, timeout=30,
+                                           headers={"If-Match": '"1"', "X-Request-Id": f"sigterm-{tag}-held"})
+            except (OSError, http.client.HTTPException) as e:
+                patch["r"] = e
+
+        readers = [threading.Thread(target=reader, args=(i,)) for i in range(8)]
+        for th in readers:
+            th.start()
+        wait_until(lambda: sum(1 for _, r in list(reads) if r == 200) >= 8, 30, "reads to be answered")
+        holder = threading.Thread(target=held)
+        holder.start()
+        wait_until(lock.waiters, 10, "the update to wait for the locked row")
+        srv.proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: "signal 15: draining" in srv.output(), 10, "the server to begin draining")
+        wait_until(lambda: connection_refused(srv.port), 10,
+                   "new connections to be refused while a request is in flight")
+        assert "r" not in patch and lock.waiters() == 1, \
+            f"the held request ended before it was let go (the lock timed out?): {patch}"
+        lock.release()
+        lock = None
+        holder.join(30)
+        for th in readers:
+            th.join(90)
+    finally:
+        if lock:
+            lock.release()
+        rc = srv.stop()
     assert rc == 0, srv.output()[-2000:]
-    # Requests the server had accepted complete; later ones are refused at connect.
-    assert all(r == 200 or "Connection refused" in str(r) for r in results), results
-    assert 200 in results, results
     assert not srv.sanitizer_report(), srv.sanitizer_report()
+    # The request in flight at the signal was finished and answered.
+    assert isinstance(patch.get("r"), harness.Resp), patch
+    expect(patch["r"], 200)
+    assert patch["r"].json["request"]["urgency"] == "urgent"
+    assert sql(f"SELECT version FROM cases WHERE id = '{case['id']}'") == [["2"]]
+    lines = srv.output().splitlines()
+    draining = next(i for i, l in enumerate(lines) if "signal 15: draining" in l)
+    held_line = [i for i, l in enumerate(lines) if f'"request_id":"sigterm-{tag}-held"' in l]
+    assert held_line and held_line[0] > draining, "the held request was not in flight at the signal"
+    # Reads: a 200, or no answer at all because the server never took the
+    # request (refused at connect, reset in the backlog, or closed unstarted).
+    bad = [(rid, r) for rid, r in reads if r != 200 and not isinstance(r, ConnectionError)]
+    assert not bad, bad
+    finished_before = {l.split('"request_id":"', 1)[1].split('"', 1)[0]
+                       for l in lines[:draining] if f'"request_id":"sigterm-{tag}-read-' in l}
+    unanswered = [(rid, r) for rid, r in reads if rid in finished_before and r != 200]
+    assert not unanswered, f"reads the server finished before the signal got no 200: {unanswered}"
+    assert sum(1 for _, r in reads if r == 200) >= 8, reads
 
 
 @test

@@ -7,12 +7,14 @@ import hmac
 import http.server
 import json
 import signal
+import subprocess
 import threading
 import time
 import uuid
 
 from lib.fixtures import case_body
-from lib.harness import (Server, api, count, expect, expect_problem, free_port, sql, test, token)
+from lib.harness import (Server, api, count, expect, expect_problem, free_port, sql, test, token,
+                         wait_until)
 from test_foundation import start_fails_with
 
 SECRET = "whsec_Zq8t3LmX9vR2pK7n"
@@ -41,11 +43,15 @@ def verify_signature(secret, header, body, now=None, tolerance=300):
 
 class Receiver:
     """An HTTP endpoint on 127.0.0.1. mode: "ok" (200), "fail" (500) or
-    "redirect" (302 to /elsewhere). Records every request it gets."""
+    "redirect" (302 to /elsewhere). Records every request it gets, whatever
+    its method; answers each after `delay` seconds (cut short by stop(); an
+    entry's "answered" says whether the delay ran out, so that the answer
+    was sent)."""
 
     def __init__(self, secret=SECRET, port=None, mode="ok", delay=0.0):
         self.secret, self.port, self.mode, self.delay = secret, port or free_port(), mode, delay
         self.requests, self.lock, self.httpd = [], threading.Lock(), None
+        self.closing = threading.Event()
 
     @property
     def url(self):
@@ -53,17 +59,20 @@ class Receiver:
 
     def start(self):
         rcv = self
+        self.closing.clear()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                entry = {"at": time.time(), "path": self.path, "headers": dict(self.headers),
-                         "body": body, "mode": rcv.mode,
-                         "verified": verify_signature(rcv.secret, self.headers.get("X-CSO-Signature"), body)}
+                entry = {"at": time.time(), "method": self.command, "path": self.path,
+                         "headers": dict(self.headers), "body": body, "mode": rcv.mode,
+                         "verified": verify_signature(rcv.secret, self.headers.get("X-CSO-Signature"), body),
+                         "answered": False}
                 with rcv.lock:
                     rcv.requests.append(entry)
-                if rcv.delay:
-                    time.sleep(rcv.delay)
+                if rcv.delay and rcv.closing.wait(rcv.delay):
+                    return  # stopped while delaying: no answer
+                entry["answered"] = True
                 try:
                     if entry["mode"] == "ok":
                         self.send_response(200)
@@ -78,6 +87,8 @@ class Receiver:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the sender gave up waiting (timeout tests)
 
+            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST  # a redirect followed would be a GET
+
             def log_message(self, *args):
                 pass
 
@@ -87,6 +98,7 @@ class Receiver:
         return self
 
     def stop(self):
+        self.closing.set()
         if self.httpd:
             self.httpd.shutdown()
             self.httpd.server_close()
@@ -95,15 +107,13 @@ class Receiver:
     def delivered(self):
         """Requests answered 2xx, as (event, entry), in arrival order."""
         with self.lock:
-            return [(json.loads(r["body"]), r) for r in self.requests if r["mode"] == "ok"]
+            return [(json.loads(r["body"]), r) for r in self.requests
+                    if r["mode"] == "ok" and r["method"] == "POST"]
 
     def wait_for(self, n, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if len(self.delivered()) >= n:
-                return self.delivered()
-            time.sleep(0.02)
-        raise AssertionError(f"receiver got {len(self.delivered())} deliveries, wanted {n}")
+        wait_until(lambda: len(self.delivered()) >= n, timeout,
+                   lambda: f"{n} deliveries; the receiver got {len(self.delivered())}")
+        return self.delivered()
 
 
 # ---------------------------------------------------------------- helpers
@@ -132,13 +142,24 @@ def attempts(wid, where="true"):
 
 
 def wait_attempts(wid, n, where="true", timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        rows = attempts(wid, where)
-        if len(rows) >= n:
-            return rows
-        time.sleep(0.05)
-    raise AssertionError(f"{len(attempts(wid, where))} attempts recorded, wanted {n}")
+    wait_until(lambda: len(attempts(wid, where)) >= n, timeout,
+               lambda: f"{n} attempts; {len(attempts(wid, where))} recorded")
+    return attempts(wid, where)
+
+
+def wait_past(wid, event_id, timeout=15):
+    """Waits until subscription wid's position in the feed has reached event
+    event_id. A subscription is sent its events one at a time in feed order,
+    and its position moves (forward only) when an attempt is recorded as
+    delivered, or, for events it does not want, when the worker skips past
+    them. So once there, every event up to event_id that it wants has been
+    delivered and recorded, none of them can be sent to it again, and
+    anything it was wrongly sent has arrived: what was received by then is
+    all it will ever be sent of that part of the feed."""
+    wait_until(lambda: sql("SELECT (s.last_txid, s.last_event_id) >= (e.txid, e.id)"
+                           " FROM webhook_subscriptions s, events e"
+                           f" WHERE s.id = '{wid}' AND e.id = {event_id}") == [["t"]], timeout,
+               f"subscription {wid} to get past event {event_id}")
 
 
 class Scene:
@@ -404,8 +425,10 @@ def events_are_delivered_signed_in_feed_order_to_matching_subscriptions():
         ids = [create_case() for _ in range(3)]
         expect(api.patch(f"/v1/cases/{ids[0]}", token("admin"), {"request": {"urgency": "urgent"}},
                          headers={"If-Match": '"1"'}), 200)
+        last = feed_events_for(ids, ("case.created", "case.updated"))[-1]
         rcv.wait_for(4)
-        time.sleep(0.5)  # anything extra would arrive now
+        wait_past(w["id"], last)   # anything extra for w has arrived by now
+        wait_past(w2["id"], last)  # and so has anything w2 was wrongly sent
         got = rcv.delivered()
         events = [e for e, _ in got]
         assert len(got) == 4, [e["type"] for e in events]
@@ -470,7 +493,7 @@ def failed_deliveries_back_off_turn_failing_then_resume_when_the_receiver_return
         # Back to health: both pending events arrive, in order, once each.
         rcv.mode = "ok"
         rcv.wait_for(2)
-        time.sleep(0.5)
+        wait_past(w["id"], second_ev)  # a duplicate would have arrived by now
         got = rcv.delivered()
         assert [e["id"] for e, _ in got] == [first_ev, second_ev], [e["id"] for e, _ in got]
         assert all(r["verified"] for _, r in got)
@@ -490,8 +513,10 @@ def redirects_are_not_followed():
         create_case()
         rows = wait_attempts(w["id"], 1)
         assert rows[0][2] == "failed" and rows[0][3] == "302" and "redirect" in rows[0][4], rows
-        time.sleep(0.3)
-        assert all(r["path"] == "/hooks/cso" for r in rcv.requests), [r["path"] for r in rcv.requests]
+        # A redirect followed would have been requested (and recorded here)
+        # before the attempt that got the 302 ended and was recorded.
+        assert all(r["path"] == "/hooks/cso" and r["method"] == "POST" for r in rcv.requests), \
+            [(r["method"], r["path"]) for r in rcv.requests]
 
 
 @test
@@ -516,13 +541,20 @@ def a_name_that_resolves_to_a_private_address_is_refused_at_connect_time():
 @test
 def a_disabled_subscription_waits_and_catches_up_when_re_enabled():
     with Scene() as sc:
-        rcv = sc.receiver()
-        sc.server()
+        rcv, control = sc.receiver(), sc.receiver()
+        # One delivery thread, which claims the most overdue subscription
+        # first: the disabled one, were it not held back, since it was made
+        # (and due) before the control that wants the same events.
+        sc.server(WEBHOOK_WORKERS="1")
         w = sc.webhook(rcv.url, ["case.created"])
         path = f"/v1/webhooks/{w['id']}"
         expect(api.patch(path, admin(), {"status": "disabled"}, headers={"If-Match": '"1"'}), 200)
+        c = sc.webhook(control.url, ["case.created"])
+        assert sql("SELECT w.next_attempt_at < c.next_attempt_at FROM webhook_subscriptions w,"
+                   f" webhook_subscriptions c WHERE w.id = '{w['id']}' AND c.id = '{c['id']}'") == [["t"]]
         cid = create_case()
-        time.sleep(0.8)
+        assert control.wait_for(1)[0][0]["case_id"] == cid
+        wait_past(c["id"], feed_events_for([cid])[0])
         assert rcv.requests == [] and attempts(w["id"]) == []
         expect(api.patch(path, admin(), {"status": "active"}, headers={"If-Match": '"2"'}), 200)
         got = rcv.wait_for(1)
@@ -551,9 +583,9 @@ def two_replicas_deliver_each_event_exactly_once_in_order():
             t.join()
         expected = feed_events_for(made)
         assert len(expected) == 15
-        for r in receivers:
+        for r, w in zip(receivers, subs):
             r.wait_for(15, timeout=30)
-        time.sleep(0.5)  # a duplicate would arrive now
+            wait_past(w["id"], expected[-1], timeout=30)  # a duplicate would have arrived by now
         workers = set()
         for r, w in zip(receivers, subs):
             got = [e["id"] for e, _ in r.delivered()]
@@ -567,7 +599,10 @@ def two_replicas_deliver_each_event_exactly_once_in_order():
 @test
 def slow_receivers_time_out_and_sigterm_does_not_wait_for_them():
     with Scene() as sc:
-        rcv = sc.receiver(delay=4)
+        # The receiver answers after 120 s, the second server would wait up
+        # to 60 s (the longest WEBHOOK_TIMEOUT_MS) for it, the test gives
+        # the server 30 s to exit.
+        rcv = sc.receiver(delay=120)
         first = sc.server(WEBHOOK_TIMEOUT_MS="500", WEBHOOK_WORKERS="1")
         w = sc.webhook(rcv.url, ["case.created"])
         create_case()
@@ -578,16 +613,18 @@ def slow_receivers_time_out_and_sigterm_does_not_wait_for_them():
         # back, and no attempt recorded for it.
         n_before, n_requests = len(attempts(w["id"])), len(rcv.requests)
         sql(f"UPDATE webhook_subscriptions SET next_attempt_at = now() WHERE id = '{w['id']}'")
-        srv = sc.server(WEBHOOK_TIMEOUT_MS="10000", WEBHOOK_WORKERS="1")
-        deadline = time.time() + 10
-        while len(rcv.requests) <= n_requests and time.time() < deadline:
-            time.sleep(0.02)
-        assert len(rcv.requests) > n_requests, "the second server never sent the request"
-        t0 = time.time()
+        srv = sc.server(WEBHOOK_TIMEOUT_MS="60000", WEBHOOK_WORKERS="1")
+        wait_until(lambda: len(rcv.requests) > n_requests, 10, "the second server to send the request")
         srv.proc.send_signal(signal.SIGTERM)
-        rc = srv.proc.wait(timeout=20)
-        took = time.time() - t0
-        assert rc == 0 and took < 3, (rc, took)
+        try:
+            rc = srv.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("SIGTERM waited for the slow receiver") from None
+        assert rc == 0, rc
+        # Gone before the receiver answered, and not by waiting out the
+        # request's time-out either: that would have recorded an attempt.
+        with rcv.lock:
+            assert not any(r["answered"] for r in rcv.requests[n_requests:]), rcv.requests[n_requests:]
         assert len(attempts(w["id"])) == n_before
         assert sql("SELECT lease_until = '-infinity', lease_token IS NULL FROM webhook_subscriptions"
                    f" WHERE id = '{w['id']}'") == [["t", "t"]]

@@ -133,6 +133,20 @@ class WriteLoad:
     def acknowledged(self):
         return [a for a in self.attempts if a.acknowledged]
 
+    def in_flight(self):
+        """Requests sent (or about to be) and not yet answered or failed."""
+        return [a for a in self.attempts + self.uploads if a.status is None and a.error is None]
+
+    def running(self, acknowledged=20):
+        """True once the load has had `acknowledged` writes acknowledged and
+        has a request in flight right now: the moment to break something."""
+        return len(self.acknowledged()) >= acknowledged and bool(self.in_flight())
+
+    def refused_since(self, index):
+        """Attempts from self.attempts[index] on that failed without an answer
+        (connection refused or reset): the load has met a server that is gone."""
+        return [a for a in self.attempts[index:] if a.error]
+
     def unacknowledged(self):
         return [a for a in self.attempts if not a.acknowledged]
 

@@ -5,10 +5,9 @@ them: tests/lib/integrity.py), and retrying each unacknowledged request with
 its Idempotency-Key gives exactly one case per key (a request that committed
 just before the kill is replayed, not created twice)."""
 import signal
-import time
 
 from faults.load import WriteLoad, wait_until_ok
-from lib.harness import Server, test
+from lib.harness import Server, test, wait_until
 
 
 @test
@@ -17,10 +16,11 @@ def sigkill_mid_load_loses_no_acknowledged_write_and_leaves_nothing_partial():
     load = WriteLoad(first.api, threads=6)
     try:
         load.start()
-        time.sleep(2.0)
+        wait_until(load.running, 60, "writes acknowledged and a request in flight")
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(10)
-        time.sleep(0.5)
+        at_kill = len(load.attempts)
+        wait_until(lambda: load.refused_since(at_kill), 30, "the load to find the server gone")
         load.stop()
     finally:
         first.stop()

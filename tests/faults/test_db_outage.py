@@ -6,10 +6,13 @@ database; nothing is half-written (tests/lib/integrity.py); and retrying
 each unacknowledged request with its Idempotency-Key yields exactly one case
 per key.
 """
-import time
-
 from faults.load import WriteLoad, wait_until_ok
-from lib.harness import Server, pg_ctl, test
+from lib.harness import Server, pg_ctl, test, wait_until
+
+
+def met_outage(load, since):
+    """Attempts begun at or after index since that have ended unacknowledged."""
+    return [a for a in load.attempts[since:] if not a.acknowledged and (a.status is not None or a.error)]
 
 
 @test
@@ -18,17 +21,22 @@ def postgres_stopped_mid_load_gives_503_then_recovers_with_nothing_lost_or_half_
     load = WriteLoad(srv.api, threads=4)
     try:
         load.start()
-        time.sleep(1.5)
+        wait_until(lambda: len(load.acknowledged()) >= 20, 60, "writes acknowledged before the outage")
         before_outage = len(load.acknowledged())
         at_stop = len(load.attempts)
         pg_ctl("stop")
         try:
-            time.sleep(2.0)
+            # Down until twice as many requests as there are load threads
+            # have been turned away (begun after the stop, ended without a
+            # 2xx); a request that hangs instead fails the wait.
+            wait_until(lambda: len(met_outage(load, at_stop)) >= 2 * load.threads, 60,
+                       lambda: f"requests to meet the outage ({len(met_outage(load, at_stop))} so far)")
         finally:
             pg_ctl("start")
         wait_until_ok(srv.api)
         at_recovery = len(load.attempts)
-        time.sleep(1.5)
+        wait_until(lambda: sum(1 for a in load.attempts[at_recovery:] if a.acknowledged) >= 20, 60,
+                   "writes acknowledged after the database returned")
         load.stop()
 
         assert before_outage > 0, "no write succeeded before the outage"

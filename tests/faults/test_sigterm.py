@@ -5,10 +5,9 @@ and exits 0. Every request either got its complete answer (a 2xx; never a
 the cases in the database are exactly the ones the clients were told about:
 a request the server worked on is never left unanswered."""
 import signal
-import time
 
 from faults.load import WriteLoad
-from lib.harness import Server, test
+from lib.harness import Server, test, wait_until
 
 
 @test
@@ -17,10 +16,11 @@ def sigterm_under_write_load_answers_every_request_it_began_and_exits_0():
     load = WriteLoad(srv.api, threads=6)
     try:
         load.start()
-        time.sleep(1.5)
+        wait_until(load.running, 60, "writes acknowledged and a request in flight")
         srv.proc.send_signal(signal.SIGTERM)
         rc = srv.proc.wait(30)
-        time.sleep(0.3)
+        at_exit = len(load.attempts)
+        wait_until(lambda: load.refused_since(at_exit), 30, "the load to find the server gone")
         load.stop()
     finally:
         srv.stop()
