@@ -40,18 +40,6 @@ int app_error_problem(struct app_error *e, enum app_problem p, const char *fmt, 
     return -1;
 }
 
-void app_error_set(struct app_error *e, int status, const char *code, const char *title,
-                   const char *fmt, ...)
-{
-    va_list ap;
-    e->status = status;
-    copy_str(e->code, sizeof e->code, code);
-    copy_str(e->title, sizeof e->title, title);
-    va_start(ap, fmt);
-    vsnprintf(e->detail, sizeof e->detail, fmt, ap);
-    va_end(ap);
-}
-
 void app_error_field(struct app_error *e, const char *field, const char *fmt, ...)
 {
     char msg[256];

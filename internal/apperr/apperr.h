@@ -83,10 +83,6 @@ struct app_error {
 int app_error_problem(struct app_error *e, enum app_problem p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Sets status, code, title and a printf-style detail; keeps collected fields. */
-void app_error_set(struct app_error *e, int status, const char *code, const char *title,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
 /* Appends a per-field validation message; makes e a 400 validation-failed
  * error if it is not an error yet. */
 void app_error_field(struct app_error *e, const char *field, const char *fmt, ...)

@@ -142,9 +142,9 @@ static int check_body(struct http_ctx *ctx)
     size_t len = ctx->req->binary_body_length;
 
     if ((cl && strtoull(cl, NULL, 10) > limit) || len > limit) {
-        app_error_set(&ctx->err, 413, "payload-too-large", "Payload too large",
-                      "The request body is larger than the %zu bytes this operation accepts.",
-                      limit);
+        app_error_problem(&ctx->err, PROBLEM_PAYLOAD_TOO_LARGE,
+                          "The request body is larger than the %zu bytes this operation accepts.",
+                          limit);
         http_set_header(ctx, "Connection", "close");
         return -1;
     }
@@ -166,8 +166,8 @@ static int check_body(struct http_ctx *ctx)
         if (len == 0)
             return app_error_bad_request(&ctx->err, "A JSON object body is required.");
         if (!content_type_is_json(http_header(ctx, "Content-Type"))) {
-            app_error_set(&ctx->err, 415, "unsupported-media-type", "Unsupported media type",
-                          "Send the body as application/json.");
+            app_error_problem(&ctx->err, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+                              "Send the body as application/json.");
             return -1;
         }
         ctx->body = http_json_body_parse(ctx->req->binary_body, len, &ctx->err);
@@ -181,21 +181,21 @@ static int authenticate(struct http_ctx *ctx)
     const char *h = http_header(ctx, "Authorization");
     char reason[64] = "";
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-        app_error_set(&ctx->err, 401, "unauthorized", "Unauthorized",
-                      "Send a bearer token in the Authorization header.");
+        app_error_problem(&ctx->err, PROBLEM_UNAUTHORIZED,
+                          "Send a bearer token in the Authorization header.");
         return -1;
     }
     h += 7;
     while (*h == ' ')
         h++;
     if (auth_verify(ctx->app->auth, h, (long)time(NULL), &ctx->who, reason, sizeof reason) != 0) {
-        app_error_set(&ctx->err, 401, "unauthorized", "Unauthorized",
-                      "The bearer token is not valid (%s).", reason);
+        app_error_problem(&ctx->err, PROBLEM_UNAUTHORIZED, "The bearer token is not valid (%s).",
+                          reason);
         return -1;
     }
     if (!(ctx->route->roles & (unsigned)ctx->who.role)) {
-        app_error_set(&ctx->err, 403, "forbidden", "Forbidden",
-                      "The %s role may not perform this operation.", role_name(ctx->who.role));
+        app_error_problem(&ctx->err, PROBLEM_FORBIDDEN,
+                          "The %s role may not perform this operation.", role_name(ctx->who.role));
         return -1;
     }
     return 0;
@@ -322,12 +322,12 @@ int http_dispatch(const struct _u_request *req, struct _u_response *res, void *u
     common_headers(&ctx);
 
     if (!ctx.route) {
-        app_error_set(&ctx.err, 404, "not-found", "Not found", "No such route.");
+        app_error_problem(&ctx.err, PROBLEM_NOT_FOUND, "No such route.");
         /* Distinguish a wrong method on a known path (405). */
         for (int i = 0; i < b->srv->nbindings; i++) {
             if (template_match(b->srv->bindings[i].route->path, req->url_path, NULL)) {
-                app_error_set(&ctx.err, 405, "method-not-allowed", "Method not allowed",
-                              "This path does not support %s.", req->http_verb);
+                app_error_problem(&ctx.err, PROBLEM_METHOD_NOT_ALLOWED,
+                                  "This path does not support %s.", req->http_verb);
                 break;
             }
         }
@@ -339,8 +339,8 @@ int http_dispatch(const struct _u_request *req, struct _u_response *res, void *u
     if (ctx.route->roles && authenticate(&ctx) != 0)
         goto done;
     if (ctx.route->roles && b->srv->limiter && ratelimit_take(b->srv->limiter, ctx.who.sub) != 0) {
-        app_error_set(&ctx.err, 429, "too-many-requests", "Too many requests",
-                      "This caller sent too many requests; slow down.");
+        app_error_problem(&ctx.err, PROBLEM_TOO_MANY_REQUESTS,
+                          "This caller sent too many requests; slow down.");
         ctx.err.retry_after = 10;
         goto done;
     }

@@ -115,13 +115,13 @@ int http_require_if_match(struct http_ctx *ctx, const char *etag)
 {
     const char *im = http_header(ctx, "If-Match");
     if (!im || !*im) {
-        app_error_set(&ctx->err, 428, "precondition-required", "Precondition required",
-                      "Send If-Match with the ETag from your last read of this resource.");
+        app_error_problem(&ctx->err, PROBLEM_PRECONDITION_REQUIRED,
+                          "Send If-Match with the ETag from your last read of this resource.");
         return -1;
     }
     if (strcmp(im, etag) != 0 && strcmp(im, "*") != 0) {
-        app_error_set(&ctx->err, 412, "precondition-failed", "Precondition failed",
-                      "The resource changed since you read it; read it again and retry.");
+        app_error_problem(&ctx->err, PROBLEM_PRECONDITION_FAILED,
+                          "The resource changed since you read it; read it again and retry.");
         http_set_header(ctx, "ETag", etag);
         return -1;
     }

@@ -155,8 +155,8 @@ int http_query_parse(const char *url, const char *allowed, json_t **out, struct 
             free(key);
             free(val);
             json_decref(query);
-            app_error_set(err, 401, "unauthorized", "Unauthorized",
-                          "Tokens are accepted only in the Authorization header.");
+            app_error_problem(err, PROBLEM_UNAUTHORIZED,
+                              "Tokens are accepted only in the Authorization header.");
             return -1;
         }
         if (!key_allowed(allowed, key))
@@ -204,8 +204,8 @@ static int json_shape_ok(const char *buf, size_t len, struct app_error *err)
         case '[':
         case '{':
             if (++depth > HTTP_JSON_MAX_DEPTH) {
-                app_error_set(err, 400, "json-too-complex", "JSON too complex",
-                              "The body nests deeper than %d levels.", HTTP_JSON_MAX_DEPTH);
+                app_error_problem(err, PROBLEM_JSON_TOO_COMPLEX,
+                                  "The body nests deeper than %d levels.", HTTP_JSON_MAX_DEPTH);
                 return -1;
             }
             values++;
@@ -222,8 +222,8 @@ static int json_shape_ok(const char *buf, size_t len, struct app_error *err)
             break;
         }
         if (values > HTTP_JSON_MAX_VALUES) {
-            app_error_set(err, 400, "json-too-complex", "JSON too complex",
-                          "The body has more than %d values.", HTTP_JSON_MAX_VALUES);
+            app_error_problem(err, PROBLEM_JSON_TOO_COMPLEX, "The body has more than %d values.",
+                              HTTP_JSON_MAX_VALUES);
             return -1;
         }
     }
@@ -238,9 +238,9 @@ json_t *http_json_body_parse(const void *buf, size_t len, struct app_error *err)
         return NULL;
     body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!body) {
-        app_error_set(err, 400, "malformed-json", "Malformed JSON",
-                      "The body is not valid JSON (or repeats a key) near line %d, column %d.",
-                      jerr.line, jerr.column);
+        app_error_problem(err, PROBLEM_MALFORMED_JSON,
+                          "The body is not valid JSON (or repeats a key) near line %d, column %d.",
+                          jerr.line, jerr.column);
         return NULL;
     }
     if (!json_is_object(body)) {

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define PROBLEM_BASE "https://problems.second-opinion.example/"
-
 void http_render_problem(struct _u_response *res, const struct app_error *err,
                          const char *request_id)
 {
@@ -17,9 +15,15 @@ void http_render_problem(struct _u_response *res, const struct app_error *err,
     json_t *val;
     int status = err->status ? err->status : 500;
 
-    snprintf(type, sizeof type, PROBLEM_BASE "%s", err->code[0] ? err->code : "internal-error");
-    p = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title", err->title[0] ? err->title : "Error",
-                  "status", status, "detail", err->detail);
+    /* Every error is made from the problem table; one that somehow has no
+     * code is shown as the table's internal error. */
+    const struct app_problem_info *fallback = app_problem_info(PROBLEM_INTERNAL_ERROR);
+
+    snprintf(type, sizeof type, APP_PROBLEM_TYPE_BASE "%s",
+             err->code[0] ? err->code : fallback->code);
+    p = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title",
+                  err->title[0] ? err->title : fallback->title, "status", status, "detail",
+                  err->detail);
     if (request_id && *request_id)
         json_object_set_new(p, "request_id", json_string(request_id));
     if (err->fields)

@@ -30,8 +30,8 @@ void idempotency_store_init(void)
 
 static void set_in_progress(struct app_error *err)
 {
-    app_error_set(err, 409, "idempotency-conflict", "Conflict",
-                  "A request with this Idempotency-Key is being processed; retry shortly.");
+    app_error_problem(err, PROBLEM_IDEMPOTENCY_CONFLICT,
+                      "A request with this Idempotency-Key is being processed; retry shortly.");
     err->retry_after = 1;
 }
 
@@ -80,8 +80,8 @@ int idempotency_lookup(struct db_conn *conn, const struct idempotency_scope *sco
     }
     if (strcmp(db_value(res, 0, "request_hash"), fingerprint) != 0) {
         PQclear(res);
-        app_error_set(err, 422, "idempotency-key-reused", "Idempotency key reused",
-                      "This Idempotency-Key was used with a different request.");
+        app_error_problem(err, PROBLEM_IDEMPOTENCY_KEY_REUSED,
+                          "This Idempotency-Key was used with a different request.");
         return -1;
     }
     status = db_value(res, 0, "status");

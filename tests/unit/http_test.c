@@ -224,7 +224,7 @@ static void test_http_render_problem(void)
     ulfius_clean_response(&res);
     app_error_clear(&e);
 
-    app_error_set(&e, 401, "unauthorized", "Unauthorized", "Send a bearer token.");
+    app_error_problem(&e, PROBLEM_UNAUTHORIZED, "Send a bearer token.");
     p = render(&e, "", &res);
     CHECK(p != NULL && res.status == 401 && json_object_get(p, "request_id") == NULL);
     CHECK(json_object_get(p, "errors") == NULL);
