@@ -8,13 +8,11 @@
 #include <string.h>
 #include <ulfius.h>
 
-#include "../../internal/audit/audit.h"
 #include "../../internal/auth/auth.h"
 #include "../../internal/config/config.h"
 #include "../../internal/db/db.h"
 #include "../../internal/health/health.h"
 #include "../../internal/http/http.h"
-#include "../../internal/idempotency/idempotency.h"
 #include "../../internal/log/log.h"
 #include "../../internal/routes.h"
 #include "../../internal/webhooks/worker.h"
@@ -169,7 +167,7 @@ int main(int argc, char **argv)
         return 1;
     }
     /* Before the HTTP threads exist: it initialises libcurl process-wide. */
-    worker = webhook_worker_start(&app);
+    worker = webhook_worker_start(&cfg, app.pool);
     if (!worker) {
         log_msg(LOG_ERROR, "start-up: cannot start webhook delivery");
         db_pool_close(app.pool);

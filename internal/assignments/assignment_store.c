@@ -154,16 +154,6 @@ int assignment_store_specialist_exists(struct db_conn *conn, const char *special
     return exists(conn, "assignment_specialist_exists", 1, params, err);
 }
 
-/* Copies the first column of a zero-or-one-row result into id. */
-static int one_id(PGresult *res, char id[37])
-{
-    id[0] = 0;
-    if (PQntuples(res) > 0)
-        snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
-}
-
 int assignment_store_live_for_case(struct db_conn *conn, const char *case_id, char live[37],
                                    struct app_error *err)
 {
@@ -171,7 +161,7 @@ int assignment_store_live_for_case(struct db_conn *conn, const char *case_id, ch
     PGresult *res = db_exec(conn, "assignment_live_for_case", 1, params, err);
     if (!res)
         return -1;
-    return one_id(res, live);
+    return db_one_id(res, live);
 }
 
 int assignment_store_create(struct db_conn *conn, const char *case_id, const char *specialist_id,
@@ -279,7 +269,7 @@ int assignment_store_accepted_for(struct db_conn *conn, const char *case_id,
     PGresult *res = db_exec(conn, "assignment_accepted_for", 2, params, err);
     if (!res)
         return -1;
-    return one_id(res, id);
+    return db_one_id(res, id);
 }
 
 int assignment_store_list_for_case(struct db_conn *conn, const char *case_id,

@@ -48,23 +48,13 @@ static const struct vfield decline_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
-/* ---------- rendering and recording ---------- */
-
-static void set_etag(struct http_ctx *ctx, const json_t *doc)
-{
-    char etag[32];
-    snprintf(etag, sizeof etag, "\"%lld\"",
-             (long long)json_integer_value(json_object_get(doc, "version")));
-    http_set_header(ctx, "ETag", etag);
-}
-
 /* ---------- handlers: parse, call the domain (assignment_domain.h), render ---------- */
 
 /* The caller's request, once it has been answered by the domain. */
 static int reply(struct http_ctx *ctx, int status, json_t *out)
 {
     ctx->audited = 1;
-    set_etag(ctx, out);
+    http_set_etag_of(ctx, out);
     return http_reply_json(ctx, status, out);
 }
 

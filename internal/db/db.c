@@ -516,6 +516,15 @@ const char *db_value(const PGresult *res, int row, const char *column)
     return PQgetvalue(res, row, col);
 }
 
+int db_one_id(PGresult *res, char id[37])
+{
+    id[0] = 0;
+    if (PQntuples(res) > 0)
+        snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
 int db_one_doc(PGresult *res, const char *column, json_t **out, struct app_error *err,
                const char *what)
 {

@@ -79,6 +79,10 @@ const char *db_value(const PGresult *res, int row, const char *column);
 /* 1 if the column is true ("t"), 0 otherwise. */
 int db_bool(const PGresult *res, int row, const char *column);
 
+/* Copies the first column of a zero-or-one-row result into id ("" when
+ * there is no row) and clears res. Returns 0. */
+int db_one_id(PGresult *res, char id[37]);
+
 /* The JSON document in `column` of a one-row result: *out is it parsed
  * (caller frees with json_decref). No row, or a NULL value, is a 404 naming
  * `what`; text that does not parse is a 500. Clears res in every case.

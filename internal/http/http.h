@@ -177,6 +177,10 @@ int http_reply_json_text(struct http_ctx *ctx, int status, const char *json, siz
 int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type, const void *bytes,
                      size_t len);
 void http_set_header(struct http_ctx *ctx, const char *name, const char *value);
+/* ETag: "<version>", the tag of every resource versioned by one integer. */
+void http_set_etag_version(struct http_ctx *ctx, long long version);
+/* The same for a document with an integer "version" member. */
+void http_set_etag_of(struct http_ctx *ctx, const json_t *doc);
 
 /* If-Match handling for updates: missing header -> 428, a value other than
  * etag -> 412. Returns 0 when the update may proceed. */

@@ -4,6 +4,7 @@
  * request runs: that is the dispatcher's (http_dispatch.c). */
 #include "http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,18 @@ const char *http_header(const struct http_ctx *ctx, const char *name)
 void http_set_header(struct http_ctx *ctx, const char *name, const char *value)
 {
     u_map_put(ctx->res->map_header, name, value);
+}
+
+void http_set_etag_version(struct http_ctx *ctx, long long version)
+{
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%lld\"", version);
+    http_set_header(ctx, "ETag", etag);
+}
+
+void http_set_etag_of(struct http_ctx *ctx, const json_t *doc)
+{
+    http_set_etag_version(ctx, (long long)json_integer_value(json_object_get(doc, "version")));
 }
 
 int http_reply_json(struct http_ctx *ctx, int status, json_t *body)

@@ -128,16 +128,6 @@ void opinion_store_init(void)
     db_register(statements);
 }
 
-/* Copies the first column of a zero-or-one-row result into id. */
-static int one_id(PGresult *res, char id[37])
-{
-    id[0] = 0;
-    if (PQntuples(res) > 0)
-        snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
-}
-
 int opinion_store_ref(struct db_conn *conn, const char *id, int lock, struct opinion_ref *out,
                       struct app_error *err)
 {
@@ -169,7 +159,7 @@ int opinion_store_for_assignment(struct db_conn *conn, const char *assignment_id
     PGresult *res = db_exec(conn, "opinion_for_assignment", 1, params, err);
     if (!res)
         return -1;
-    return one_id(res, id);
+    return db_one_id(res, id);
 }
 
 int opinion_store_insert(struct db_conn *conn, const char *case_id, const char *assignment_id,
@@ -277,7 +267,7 @@ int opinion_store_signed_for_case(struct db_conn *conn, const char *case_id, cha
     PGresult *res = db_exec(conn, "opinion_signed_for_case", 1, params, err);
     if (!res)
         return -1;
-    return one_id(res, id);
+    return db_one_id(res, id);
 }
 
 int opinion_store_acknowledge(struct db_conn *conn, const char *case_id, const char *opinion_id,

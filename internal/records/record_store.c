@@ -89,20 +89,12 @@ void record_store_init(void)
     db_register(statements);
 }
 
-/* Parses the JSON column of a one-row result (and copies the etag column
- * when asked); 404 for `what` when there is no row. Clears res. */
+/* db_one_doc of the "doc" column, and the "etag" column copied when asked. */
 static int one_doc(PGresult *res, json_t **out, char *etag, const char *what, struct app_error *err)
 {
-    const char *v;
-    if (PQntuples(res) != 1 || !(v = db_value(res, 0, "doc"))) {
-        PQclear(res);
-        return app_error_not_found(err, what);
-    }
-    if (etag)
+    if (etag && PQntuples(res) == 1)
         snprintf(etag, RECORD_ETAG_LEN, "%s", db_value(res, 0, "etag"));
-    *out = json_loads(v, 0, NULL);
-    PQclear(res);
-    return *out ? 0 : app_error_internal(err);
+    return db_one_doc(res, "doc", out, err, what);
 }
 
 int record_store_document_count(struct db_conn *conn, const char *case_id, long *n,

@@ -31,7 +31,8 @@ struct thread_state {
 };
 
 struct webhook_worker {
-    const struct app *app;
+    const struct config *cfg;
+    struct db_pool *pool;
     pthread_t threads[MAX_THREADS];
     struct thread_state states[MAX_THREADS];
     int started;
@@ -140,7 +141,7 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
 static void post_event(struct webhook_worker *w, CURL *curl, const struct webhook_claim *c,
                        struct post_outcome *o)
 {
-    const struct config *cfg = w->app->cfg;
+    const struct config *cfg = w->cfg;
     struct destination_guard guard = {cfg->webhook_allow_private, 0};
     char signature[WEBHOOK_SIGNATURE_MAX], attempt[16];
     struct curl_slist *headers = NULL;
@@ -238,7 +239,7 @@ static void db_trouble(struct thread_state *t, struct app_error *err, const char
 static void give_back(struct webhook_worker *w, const struct webhook_claim *c)
 {
     struct app_error err = {0};
-    struct db_conn *conn = db_acquire(w->app->pool, &err);
+    struct db_conn *conn = db_acquire(w->pool, &err);
     if (conn) {
         webhook_store_release(conn, c, &err);
         db_release(conn);
@@ -251,7 +252,7 @@ static void give_back(struct webhook_worker *w, const struct webhook_claim *c)
 static int deliver_one(struct thread_state *t, CURL *curl)
 {
     struct webhook_worker *w = t->w;
-    const struct config *cfg = w->app->cfg;
+    const struct config *cfg = w->cfg;
     struct app_error err = {0};
     struct webhook_claim c;
     struct webhook_result r;
@@ -260,7 +261,7 @@ static int deliver_one(struct thread_state *t, CURL *curl)
     char token[37];
     int rc, tries, kept = 0, recorded = 0;
 
-    if (!(conn = db_acquire(w->app->pool, &err))) {
+    if (!(conn = db_acquire(w->pool, &err))) {
         db_trouble(t, &err, "cannot reach the database");
         return -1;
     }
@@ -297,7 +298,7 @@ static int deliver_one(struct thread_state *t, CURL *curl)
     for (tries = 0; tries < RECORD_TRIES && !recorded; tries++) {
         if (tries > 0)
             usleep(200000);
-        conn = db_acquire(w->app->pool, &err);
+        conn = db_acquire(w->pool, &err);
         if (conn) {
             recorded = webhook_store_record(conn, &c, &r, &kept, &err) == 0;
             db_release(conn);
@@ -334,7 +335,7 @@ static void maybe_skip_unmatched(struct thread_state *t)
     if (now < due ||
         !atomic_compare_exchange_strong(&w->next_skip_ms, &due, now + SKIP_INTERVAL_MS))
         return;
-    if ((conn = db_acquire(w->app->pool, &err))) {
+    if ((conn = db_acquire(w->pool, &err))) {
         webhook_store_skip_unmatched(conn, &err);
         db_release(conn);
     }
@@ -373,17 +374,17 @@ static void *thread_main(void *arg)
             continue; /* more may be due right away */
         if (rc == 0)
             maybe_skip_unmatched(t);
-        idle_wait(w, w->app->cfg->webhook_poll_ms);
+        idle_wait(w, w->cfg->webhook_poll_ms);
     }
     curl_easy_cleanup(curl);
     return NULL;
 }
 
-struct webhook_worker *webhook_worker_start(const struct app *app)
+struct webhook_worker *webhook_worker_start(const struct config *cfg, struct db_pool *pool)
 {
     struct webhook_worker *w;
     char host[64] = "";
-    int i, n = app->cfg->webhook_workers;
+    int i, n = cfg->webhook_workers;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return NULL;
@@ -391,7 +392,8 @@ struct webhook_worker *webhook_worker_start(const struct app *app)
         curl_global_cleanup();
         return NULL;
     }
-    w->app = app;
+    w->cfg = cfg;
+    w->pool = pool;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     atomic_init(&w->stopping, 0);
@@ -414,7 +416,7 @@ struct webhook_worker *webhook_worker_start(const struct app *app)
     }
     if (n > 0)
         log_msg(LOG_INFO, "webhooks: %d delivery thread(s) started%s", n,
-                app->cfg->webhook_allow_private ? " (private destinations allowed)" : "");
+                cfg->webhook_allow_private ? " (private destinations allowed)" : "");
     return w;
 }
 

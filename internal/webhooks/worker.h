@@ -15,15 +15,16 @@
 #ifndef CSO_WEBHOOKS_WORKER_H
 #define CSO_WEBHOOKS_WORKER_H
 
-#include "../http/http.h"
+#include "../config/config.h"
+#include "../db/db.h"
 
 struct webhook_worker;
 
 /* Initialises libcurl (always: the admin API parses URLs with it) and
  * starts cfg->webhook_workers threads. Call once, from the main thread,
- * after the pool is open and before any other thread uses libcurl. Returns
- * NULL on failure. */
-struct webhook_worker *webhook_worker_start(const struct app *app);
+ * after the pool is open and before any other thread uses libcurl. cfg and
+ * pool are borrowed and must outlive the worker. Returns NULL on failure. */
+struct webhook_worker *webhook_worker_start(const struct config *cfg, struct db_pool *pool);
 
 /* Asks the threads to stop, aborts requests in flight (their leases are
  * given back, so another replica delivers them), joins the threads and
