@@ -65,4 +65,14 @@ int change_record(struct db_conn *db, const struct caller *by, const struct chan
 int change_write(struct db_conn *db, const struct caller *by, const struct change *c,
                  struct app_error *err);
 
+/* The audit row of a read of patient data (a read changes nothing, so it
+ * has no events and no commit of its own): by's principal and request id,
+ * action ("case.matches.read"), the resource and its case (either may be
+ * NULL), outcome "success", status 200. Written on db, in the transaction
+ * open on it if there is one. Strings are borrowed for the call. Returns 0,
+ * or -1 with err set. */
+int change_record_read(struct db_conn *db, const struct caller *by, const char *action,
+                       const char *resource_type, const char *resource_id, const char *case_id,
+                       struct app_error *err);
+
 #endif

@@ -1,5 +1,7 @@
 #include "http_change.h"
 
+#include <stdio.h>
+
 struct caller http_caller(const struct http_ctx *ctx)
 {
     return (struct caller){&ctx->who, ctx->request_id};
@@ -12,4 +14,13 @@ int http_record_change(struct http_ctx *ctx, struct change c)
         return -1;
     ctx->audited = 1;
     return 0;
+}
+
+int http_reply_versioned(struct http_ctx *ctx, int status, json_t *doc)
+{
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%lld\"",
+             (long long)json_integer_value(json_object_get(doc, "version")));
+    http_set_header(ctx, "ETag", etag);
+    return http_reply_json(ctx, status, doc);
 }
