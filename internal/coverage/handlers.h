@@ -6,9 +6,10 @@
  *
  * Each follows the http.h handler contract: it replies with
  * http_reply_json, which takes the body it is given, and returns 0; or it
- * returns -1 with ctx->err set and the dispatcher renders the problem. The
- * SQL and the representations are coverage_store.h's; the handlers own
- * nothing after they return. */
+ * returns -1 with ctx->err set and the dispatcher renders the problem. Each
+ * parses the request, calls one function of coverage_domain.h (the rules,
+ * the audit trail and the commits) and renders the document it returns;
+ * the handlers own nothing after they return. */
 #ifndef CSO_COVERAGE_HANDLERS_H
 #define CSO_COVERAGE_HANDLERS_H
 

@@ -2,17 +2,17 @@
  * managed by admins. Payer names and kinds are not patient data; admin
  * changes are still audited and emitted as events. Retiring (DELETE) is
  * final: a retired payer stays readable for old checks, leaves the default
- * list and takes no new checks. */
+ * list and takes no new checks. The handlers parse the request, call one
+ * function of coverage_domain.h (the rules, the trail, the commit) and
+ * render what it returns. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit.h"
-#include "../events/events.h"
+#include "../http/http_change.h"
 #include "../util/util.h"
 #include "../validate/validate.h"
-#include "adapter.h"
-#include "coverage_store.h"
+#include "coverage_domain.h"
 #include "handlers.h"
 
 static const char *const payer_kinds[] = {"commercial", "medicare", "medicaid",
@@ -30,13 +30,6 @@ static const struct vfield payer_fields[] = {
     {NULL, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
-static void set_etag(struct http_ctx *ctx, int version)
-{
-    char etag[32];
-    snprintf(etag, sizeof etag, "\"%d\"", version);
-    http_set_header(ctx, "ETag", etag);
-}
-
 /* Sets out's "next_cursor" after the last payer of a page. The cursor leads
  * with the id: a name may hold '|', the cursor's separator. */
 static void set_next_cursor(json_t *out, const json_t *items, int more)
@@ -49,39 +42,17 @@ static void set_next_cursor(json_t *out, const json_t *items, int more)
     free(next);
 }
 
-/* Checks what the table cannot: a registered adapter and a name without
- * surrounding blanks. Adds field errors; returns -1 if any. */
-static int check_payer_values(struct http_ctx *ctx)
+/* The values a body sets (NULL for those a patch leaves alone). */
+static struct coverage_payer_values body_values(const json_t *body)
 {
-    const char *name = vget_str(ctx->body, "name"), *adapter = vget_str(ctx->body, "adapter");
-    int bad = 0;
-    if (name && (name[0] == ' ' || name[strlen(name) - 1] == ' ')) {
-        app_error_field(&ctx->err, "name", "must not start or end with a space");
-        bad = 1;
-    }
-    if (adapter && !coverage_adapter_find(adapter)) {
-        app_error_field(&ctx->err, "adapter", "must be an installed adapter: %s",
-                        coverage_adapter_names());
-        bad = 1;
-    }
-    return bad ? -1 : 0;
-}
-
-static int write_trail(struct http_ctx *ctx, const char *action, const char *event,
-                       const char *payer_id, int status)
-{
-    struct audit_entry e = {&ctx->who, ctx->request_id, action, "payer", payer_id,
-                            NULL,      "success",       status};
-    if (audit_record(ctx->db, &e, &ctx->err) != 0 ||
-        events_emit(ctx->db, event, NULL, "payer", payer_id, &ctx->who, &ctx->err) != 0)
-        return -1;
-    ctx->audited = 1;
-    return 0;
+    return (struct coverage_payer_values){vget_str(body, "name"), vget_str(body, "kind"),
+                                          vget_str(body, "adapter")};
 }
 
 int payers_list(struct http_ctx *ctx)
 {
     const char *cursor = http_query(ctx, "cursor"), *retired = http_query(ctx, "include_retired");
+    const struct caller by = http_caller(ctx);
     char after_id[64] = "", after_name[200] = "";
     struct coverage_payer_query q;
     json_t *items, *out;
@@ -115,7 +86,7 @@ int payers_list(struct http_ctx *ctx)
         q.after_name = after_name;
         q.after_id = after_id;
     }
-    if (!http_db(ctx) || coverage_store_payer_list(ctx->db, &q, &items, &more, &ctx->err) != 0)
+    if (!http_db(ctx) || coverage_payer_list(ctx->db, &by, &q, &items, &more, &ctx->err) != 0)
         return -1;
     out = json_pack("{s:o}", "items", items);
     set_next_cursor(out, items, more);
@@ -125,116 +96,59 @@ int payers_list(struct http_ctx *ctx)
 int payers_get(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "payer");
-    struct coverage_payer payer;
-    json_t *body;
-    if (!id || !http_db(ctx))
+    const struct caller by = http_caller(ctx);
+    json_t *out = NULL;
+    if (!id || !http_db(ctx) || coverage_payer_read(ctx->db, &by, id, &out, &ctx->err) != 0)
         return -1;
-    if (coverage_store_payer_get(ctx->db, id, 0, &payer, &body, &ctx->err) != 0)
-        return -1;
-    set_etag(ctx, payer.version);
-    return http_reply_json(ctx, 200, body);
+    return http_reply_versioned(ctx, 200, out);
 }
 
 int payers_create(struct http_ctx *ctx)
 {
-    struct coverage_payer payer;
-    json_t *body;
+    const struct caller by = http_caller(ctx);
+    const struct coverage_payer_values v = body_values(ctx->body);
+    json_t *out = NULL;
     char location[80];
 
-    if (validate_object(ctx->body, payer_fields, "", 0, &ctx->err) != 0)
+    if (validate_object(ctx->body, payer_fields, "", 0, &ctx->err) != 0 || !http_db(ctx) ||
+        coverage_payer_create(ctx->db, &by, &v, &out, &ctx->err) != 0)
         return -1;
-    if (check_payer_values(ctx) != 0)
-        return -1;
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
-        return -1;
-    if (coverage_store_payer_insert(ctx->db, vget_str(ctx->body, "name"),
-                                    vget_str(ctx->body, "kind"), vget_str(ctx->body, "adapter"),
-                                    &payer, &body, &ctx->err) != 0) {
-        if (ctx->err.status == 409)
-            app_error_conflict(&ctx->err, "A payer with this name already exists.");
-        return -1;
-    }
-    if (write_trail(ctx, "payer.create", "payer.created", payer.id, 201) != 0 ||
-        db_commit(ctx->db, &ctx->err) != 0) {
-        json_decref(body);
-        return -1;
-    }
-    snprintf(location, sizeof location, "/v1/payers/%s", payer.id);
+    ctx->audited = 1;
+    snprintf(location, sizeof location, "/v1/payers/%s",
+             json_string_value(json_object_get(out, "id")));
     http_set_header(ctx, "Location", location);
-    set_etag(ctx, payer.version);
-    return http_reply_json(ctx, 201, body);
-}
-
-/* Locks the payer and checks If-Match and that it may still change (inside
- * the transaction the caller opened). Returns 0 or -1 with ctx->err set. */
-static int lock_for_change(struct http_ctx *ctx, const char *id)
-{
-    struct coverage_payer cur;
-    char etag[32];
-    if (coverage_store_payer_get(ctx->db, id, 1, &cur, NULL, &ctx->err) != 0)
-        return -1;
-    snprintf(etag, sizeof etag, "\"%d\"", cur.version);
-    if (http_require_if_match(ctx, etag) != 0)
-        return -1;
-    if (cur.retired)
-        return app_error_conflict(&ctx->err,
-                                  "The payer is retired; a retired payer cannot change.");
-    return 0;
+    return http_reply_versioned(ctx, 201, out);
 }
 
 int payers_update(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "payer");
-    struct coverage_payer payer;
-    json_t *body;
+    const struct caller by = http_caller(ctx);
+    const struct coverage_payer_values v = body_values(ctx->body);
+    json_t *out = NULL;
 
-    if (!id)
-        return -1;
-    if (validate_object(ctx->body, payer_fields, "", 1, &ctx->err) != 0)
+    if (!id || validate_object(ctx->body, payer_fields, "", 1, &ctx->err) != 0)
         return -1;
     if (json_object_size(ctx->body) == 0)
         return app_error_bad_request(&ctx->err, "Send at least one of name, kind, adapter.");
-    if (check_payer_values(ctx) != 0)
+    if (!http_db(ctx) || coverage_payer_update(ctx->db, &by, id, http_header(ctx, "If-Match"), &v,
+                                               &out, &ctx->err) != 0)
         return -1;
-    if (!http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
-        return -1;
-    if (lock_for_change(ctx, id) != 0)
-        return -1;
-    if (coverage_store_payer_update(ctx->db, id, vget_str(ctx->body, "name"),
-                                    vget_str(ctx->body, "kind"), vget_str(ctx->body, "adapter"),
-                                    &payer, &body, &ctx->err) != 0) {
-        if (ctx->err.status == 409)
-            app_error_conflict(&ctx->err, "A payer with this name already exists.");
-        return -1;
-    }
-    if (write_trail(ctx, "payer.update", "payer.updated", id, 200) != 0 ||
-        db_commit(ctx->db, &ctx->err) != 0) {
-        json_decref(body);
-        return -1;
-    }
-    set_etag(ctx, payer.version);
-    return http_reply_json(ctx, 200, body);
+    ctx->audited = 1;
+    return http_reply_versioned(ctx, 200, out);
 }
 
 int payers_retire(struct http_ctx *ctx)
 {
     const char *id = http_path_uuid(ctx, "id", "payer");
-    struct coverage_payer payer;
-    json_t *body;
+    const struct caller by = http_caller(ctx);
+    json_t *out = NULL;
 
-    if (!id || !http_db(ctx) || db_begin(ctx->db, &ctx->err) != 0)
+    if (!id || !http_db(ctx) ||
+        coverage_payer_retire(ctx->db, &by, id, http_header(ctx, "If-Match"), &out, &ctx->err) != 0)
         return -1;
-    if (lock_for_change(ctx, id) != 0)
-        return -1;
-    if (coverage_store_payer_retire(ctx->db, id, &payer, &body, &ctx->err) != 0)
-        return -1;
-    if (write_trail(ctx, "payer.retire", "payer.retired", id, 200) != 0 ||
-        db_commit(ctx->db, &ctx->err) != 0) {
-        json_decref(body);
-        return -1;
-    }
-    set_etag(ctx, payer.version);
-    return http_reply_json(ctx, 200, body);
+    ctx->audited = 1;
+    return http_reply_versioned(ctx, 200, out);
 }
 
 /* Request-body schemas, for the body fuzzer (internal/routes.c). */

@@ -5,11 +5,9 @@
  * Retired entries keep their history and stay readable by id, but are hidden
  * from lists unless include_retired=true and are never matched.
  *
- * Invariants kept here (and by the database where it can):
- *   - a basic-laboratory center never sees patients;
- *   - an active specialist works at an active institution that sees
- *     patients, so an institution with active specialists can be neither
- *     retired nor turned into one that sees no patients. */
+ * The handlers (directory.c) parse the request, call one function of
+ * directory_domain.h, which keeps the directory's invariants, and render
+ * what it returns. */
 #ifndef CSO_DIRECTORY_H
 #define CSO_DIRECTORY_H
 

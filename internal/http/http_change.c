@@ -13,3 +13,9 @@ int http_record_change(struct http_ctx *ctx, struct change c)
     ctx->audited = 1;
     return 0;
 }
+
+int http_reply_versioned(struct http_ctx *ctx, int status, json_t *doc)
+{
+    http_set_etag_of(ctx, doc);
+    return http_reply_json(ctx, status, doc);
+}

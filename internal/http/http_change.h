@@ -1,6 +1,8 @@
 /* http_change: the handler's side of the change recorder
- * (internal/change): the request's caller, and recording a change on the
- * request's connection so that the dispatcher knows it is audited. */
+ * (internal/change) and of the domain functions that use it: the request's
+ * caller, recording a change on the request's connection so that the
+ * dispatcher knows it is audited, and replying with a versioned document a
+ * domain function returned. */
 #ifndef CSO_HTTP_CHANGE_H
 #define CSO_HTTP_CHANGE_H
 
@@ -16,5 +18,10 @@ struct caller http_caller(const struct http_ctx *ctx);
  * for ctx's caller; marks the request audited. Returns 0, or -1 with
  * ctx->err set and nothing committed. */
 int http_record_change(struct http_ctx *ctx, struct change c);
+
+/* Replies with doc (taken, as http_reply_json takes its body) and sets its
+ * ETag from doc's "version" member, for resources whose ETag is their
+ * version. Always returns 0. */
+int http_reply_versioned(struct http_ctx *ctx, int status, json_t *doc);
 
 #endif

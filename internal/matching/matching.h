@@ -2,7 +2,8 @@
  * for a case (hard filters, weights and tie-breaks in score.h). Patients see
  * matches for their own cases, navigators and admins for any (case_access);
  * specialists are refused. Every read is audited: the ranking is derived from
- * the case's health information. */
+ * the case's health information. The handler (matching.c) parses the limit
+ * and calls matching_domain.h, which does the rest. */
 #ifndef CSO_MATCHING_H
 #define CSO_MATCHING_H
 
