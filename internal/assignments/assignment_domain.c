@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../audit/audit.h"
 #include "../cases/case_access.h"
 #include "../matching/store.h"
 #include "../util/util.h"
@@ -16,15 +15,6 @@ static void shape_for(const struct principal *who, json_t *doc)
 {
     if (who->role == ROLE_PATIENT && json_object_get(doc, "decline_reason"))
         json_object_set_new(doc, "decline_reason", json_null());
-}
-
-static int audit_read(struct db_conn *db, const struct caller *by, const char *action,
-                      const char *resource_type, const char *resource_id, const char *case_id,
-                      struct app_error *err)
-{
-    struct audit_entry e = {by->who,     by->request_id, action,    resource_type,
-                            resource_id, case_id,        "success", 200};
-    return audit_record(db, &e, err);
 }
 
 /* Loads an assignment the caller may see: its case is visible to them
@@ -162,14 +152,14 @@ int assignment_list_for_case(struct db_conn *db, const struct caller *by, const 
         return -1;
     json_array_foreach(list, i, item)
     {
-        if (audit_read(db, by, "assignment.list", "assignment",
-                       json_string_value(json_object_get(item, "id")), case_id, err) != 0) {
+        if (change_record_read(db, by, "assignment.list", "assignment",
+                               json_string_value(json_object_get(item, "id")), case_id, err) != 0) {
             json_decref(list);
             return -1;
         }
         shape_for(by->who, item);
     }
-    if (audit_read(db, by, "case.assignments.read", "case", case_id, case_id, err) != 0) {
+    if (change_record_read(db, by, "case.assignments.read", "case", case_id, case_id, err) != 0) {
         json_decref(list);
         return -1;
     }
@@ -189,9 +179,9 @@ int assignment_list(struct db_conn *db, const struct caller *by,
     json_array_foreach(list, i, item)
     {
         shape_for(by->who, item);
-        if (audit_read(db, by, "assignment.list", "assignment",
-                       json_string_value(json_object_get(item, "id")),
-                       json_string_value(json_object_get(item, "case_id")), err) != 0) {
+        if (change_record_read(db, by, "assignment.list", "assignment",
+                               json_string_value(json_object_get(item, "id")),
+                               json_string_value(json_object_get(item, "case_id")), err) != 0) {
             json_decref(list);
             return -1;
         }
@@ -209,7 +199,7 @@ int assignment_read(struct db_conn *db, const struct caller *by, const char *id,
     if (visible_assignment(db, by->who, id, 0, &a, &c, err) != 0 ||
         assignment_store_get(db, id, &doc, err) != 0)
         return -1;
-    if (audit_read(db, by, "assignment.read", "assignment", id, a.case_id, err) != 0) {
+    if (change_record_read(db, by, "assignment.read", "assignment", id, a.case_id, err) != 0) {
         json_decref(doc);
         return -1;
     }

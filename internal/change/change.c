@@ -48,3 +48,23 @@ int change_record(struct db_conn *db, const struct caller *by, const struct chan
         return -1;
     return db_commit(db, err);
 }
+
+int change_record_result(struct db_conn *db, const struct caller *by, const struct change *c,
+                         json_t *doc, json_t **out, struct app_error *err)
+{
+    if (change_record(db, by, c, err) != 0) {
+        json_decref(doc);
+        return -1;
+    }
+    *out = doc;
+    return 0;
+}
+
+int change_record_read(struct db_conn *db, const struct caller *by, const char *action,
+                       const char *resource_type, const char *resource_id, const char *case_id,
+                       struct app_error *err)
+{
+    struct audit_entry e = {by->who,     by->request_id, action,    resource_type,
+                            resource_id, case_id,        "success", 200};
+    return audit_record(db, &e, err);
+}

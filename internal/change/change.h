@@ -10,6 +10,8 @@
 #ifndef CSO_CHANGE_H
 #define CSO_CHANGE_H
 
+#include <jansson.h>
+
 #include "../apperr/apperr.h"
 #include "../auth/auth.h"
 #include "../db/db.h"
@@ -64,5 +66,19 @@ int change_record(struct db_conn *db, const struct caller *by, const struct chan
  * one whose owner commits. */
 int change_write(struct db_conn *db, const struct caller *by, const struct change *c,
                  struct app_error *err);
+
+/* change_record of c, then hands doc, the changed resource's document
+ * (owned by this call; may be NULL), to *out: the caller gets it only once
+ * the change is committed, and it is freed when the change is not. */
+int change_record_result(struct db_conn *db, const struct caller *by, const struct change *c,
+                         json_t *doc, json_t **out, struct app_error *err);
+
+/* The audit row of a successful read (status 200) by the caller: a read of
+ * patient data changes nothing but must still say who saw what. Written on
+ * db, inside the transaction open on it if there is one; not committed
+ * here. resource_id and case_id may be NULL. Returns 0, or -1 with err set. */
+int change_record_read(struct db_conn *db, const struct caller *by, const char *action,
+                       const char *resource_type, const char *resource_id, const char *case_id,
+                       struct app_error *err);
 
 #endif
