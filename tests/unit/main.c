@@ -47,6 +47,8 @@ static void test_uuid_and_dates(void)
     CHECK(!datetime_is_valid("2026-11-22T25:00:00Z"));
     CHECK(text_is_clean("line\nnext\tok é"));
     CHECK(!text_is_clean("bell\a"));
+    CHECK(text_is_blank("") && text_is_blank(" \t "));
+    CHECK(!text_is_blank(" a ") && !text_is_blank("\n"));
 }
 
 static void test_sha256(void)
