@@ -147,8 +147,17 @@ int main(void)
         {NULL, NULL},
     };
     static const struct unit_test *const groups[] = {
-        tests,          validate_tests,  http_tests,     media_type_tests, opinion_report_tests,
-        webhooks_tests, directory_tests, workflow_tests, hardening_tests,  coverage_unit_tests,
+        tests,
+        validate_tests,
+        http_tests,
+        media_type_tests,
+        opinion_report_tests,
+        webhooks_tests,
+        directory_tests,
+        workflow_tests,
+        case_domain_tests,
+        hardening_tests,
+        coverage_unit_tests,
         NULL,
     };
     int passed = 0, failed = 0;
