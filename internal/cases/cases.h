@@ -3,9 +3,10 @@
  *   POST /v1/cases/{id}/submit|withdraw|close, GET /v1/cases/{id}/history,
  *   GET /v1/cases/{id}/checklist, GET /v1/cancer-types, GET /v1/specialties.
  * Workflow: draft -> submitted -> in_review -> opinion_ready -> closed, and
- * withdrawn from any state before closed. in_review and opinion_ready are
- * entered by the assignment and opinion modules through
- * case_store_transition. */
+ * withdrawn from any state before closed; the moves are internal/workflow's
+ * (in_review and opinion_ready are entered when a specialist accepts and
+ * signs). The handlers here parse and render; the rules live in
+ * case_domain.h. */
 #ifndef CSO_CASES_H
 #define CSO_CASES_H
 

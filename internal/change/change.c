@@ -49,6 +49,17 @@ int change_record(struct db_conn *db, const struct caller *by, const struct chan
     return db_commit(db, err);
 }
 
+int change_record_result(struct db_conn *db, const struct caller *by, const struct change *c,
+                         json_t *doc, json_t **out, struct app_error *err)
+{
+    if (change_record(db, by, c, err) != 0) {
+        json_decref(doc);
+        return -1;
+    }
+    *out = doc;
+    return 0;
+}
+
 int change_record_read(struct db_conn *db, const struct caller *by, const char *action,
                        const char *resource_type, const char *resource_id, const char *case_id,
                        struct app_error *err)

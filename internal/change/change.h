@@ -67,6 +67,12 @@ int change_record(struct db_conn *db, const struct caller *by, const struct chan
 int change_write(struct db_conn *db, const struct caller *by, const struct change *c,
                  struct app_error *err);
 
+/* change_record of c, then hands doc, the changed resource's document
+ * (owned by this call; may be NULL), to *out: the caller gets it only once
+ * the change is committed, and it is freed when the change is not. */
+int change_record_result(struct db_conn *db, const struct caller *by, const struct change *c,
+                         json_t *doc, json_t **out, struct app_error *err);
+
 /* The audit row of a read of patient data: by read resource_id (of
  * resource_type, in case_id, either may be NULL) with action
  * ("opinion.read"), answered 200. Reads change nothing, so no event and no

@@ -7,7 +7,8 @@
  * Who sees them is case_access(); patients (own case), navigators and admins
  * add, change and remove them while the case is open for records
  * (workflow_takes_records); assigned specialists read. Every read and write is
- * audited; every write emits an event in the same transaction. */
+ * audited; every write emits an event in the same transaction. The handlers
+ * here parse and render; the rules live in record_domain.h. */
 #ifndef CSO_RECORDS_H
 #define CSO_RECORDS_H
 

@@ -173,6 +173,14 @@ int datetime_is_valid(const char *s)
     return 0;
 }
 
+int text_is_blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t')
+            return 0;
+    return 1;
+}
+
 int text_is_clean(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -29,6 +29,9 @@ int datetime_is_valid(const char *s);
 /* 1 if s is valid UTF-8 with no control characters other than \n, \r, \t. */
 int text_is_clean(const char *s);
 
+/* 1 if s holds nothing but spaces and tabs (or nothing at all): a value a
+ * table accepts for its length that still says nothing. */
+int text_is_blank(const char *s);
 /* 1 if the len bytes at s are well-formed UTF-8 as jansson accepts it (no
  * overlong forms, no surrogates, nothing above U+10FFFF), else 0. For text
  * that did not come through the JSON parser: URL-decoded query values. */

@@ -47,6 +47,8 @@ static void test_uuid_and_dates(void)
     CHECK(!datetime_is_valid("2026-11-22T25:00:00Z"));
     CHECK(text_is_clean("line\nnext\tok é"));
     CHECK(!text_is_clean("bell\a"));
+    CHECK(text_is_blank("") && text_is_blank(" \t "));
+    CHECK(!text_is_blank(" a ") && !text_is_blank("\n"));
 }
 
 static void test_sha256(void)
@@ -145,8 +147,17 @@ int main(void)
         {NULL, NULL},
     };
     static const struct unit_test *const groups[] = {
-        tests,          validate_tests,  http_tests,     media_type_tests, opinion_report_tests,
-        webhooks_tests, directory_tests, workflow_tests, hardening_tests,  coverage_unit_tests,
+        tests,
+        validate_tests,
+        http_tests,
+        media_type_tests,
+        opinion_report_tests,
+        webhooks_tests,
+        directory_tests,
+        workflow_tests,
+        case_domain_tests,
+        hardening_tests,
+        coverage_unit_tests,
         NULL,
     };
     int passed = 0, failed = 0;

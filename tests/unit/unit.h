@@ -21,6 +21,7 @@ extern const struct unit_test opinion_report_tests[];
 extern const struct unit_test webhooks_tests[];
 extern const struct unit_test directory_tests[];
 extern const struct unit_test workflow_tests[];
+extern const struct unit_test case_domain_tests[];
 /* Last: its final test shuts the coverage runner down. */
 extern const struct unit_test coverage_unit_tests[];
 
