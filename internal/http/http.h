@@ -182,23 +182,12 @@ void http_set_etag_version(struct http_ctx *ctx, long long version);
 /* The same for a document with an integer "version" member. */
 void http_set_etag_of(struct http_ctx *ctx, const json_t *doc);
 
-/* If-Match handling for updates: missing header -> 428, a value other than
- * etag -> 412. Returns 0 when the update may proceed. */
-int http_require_if_match(struct http_ctx *ctx, const char *etag);
-
 /* Opaque keyset cursors: encodes (sort key, id) and decodes it back. The
  * encoded string is malloc'd (caller frees); decode writes into the buffers
  * and returns -1 (with ctx->err = 400) on a malformed cursor. */
 char *http_cursor_encode(const char *key, const char *id);
 int http_cursor_decode(struct http_ctx *ctx, const char *cursor, char *key, size_t keylen, char *id,
                        size_t idlen);
-
-/* Records a successful access to patient data by ctx's principal (an audit
- * row on ctx's connection, in the handler's transaction if one is open) and
- * marks the request as audited, so the dispatcher adds no row of its own.
- * Returns 0, or -1 with ctx->err set. */
-int http_audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
-                       const char *resource_id, const char *case_id);
 
 /* Sets out's "next_cursor" for a keyset page: the cursor after the last item
  * (its "_cursor_key" and "id") when more is set, else null; then removes the

@@ -1,14 +1,13 @@
 /* The kit handlers use on a request: the database connection, path and
- * query parameters, headers, replies, If-Match, a page's next cursor and
- * the audit row of a successful access. Nothing here decides whether a
- * request runs: that is the dispatcher's (http_dispatch.c). */
+ * query parameters, headers, replies, ETags, If-Match and a page's next
+ * cursor. Nothing here decides whether a request runs: that is the
+ * dispatcher's (http_dispatch.c). */
 #include "http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/audit.h"
 #include "../util/util.h"
 
 struct db_conn *http_db(struct http_ctx *ctx)
@@ -124,23 +123,6 @@ int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type,
     return 0;
 }
 
-int http_require_if_match(struct http_ctx *ctx, const char *etag)
-{
-    const char *im = http_header(ctx, "If-Match");
-    if (!im || !*im) {
-        app_error_problem(&ctx->err, PROBLEM_PRECONDITION_REQUIRED,
-                          "Send If-Match with the ETag from your last read of this resource.");
-        return -1;
-    }
-    if (strcmp(im, etag) != 0 && strcmp(im, "*") != 0) {
-        app_error_problem(&ctx->err, PROBLEM_PRECONDITION_FAILED,
-                          "The resource changed since you read it; read it again and retry.");
-        http_set_header(ctx, "ETag", etag);
-        return -1;
-    }
-    return 0;
-}
-
 void http_set_next_cursor(json_t *out, json_t *items, int more)
 {
     json_t *item, *next = json_null();
@@ -157,19 +139,4 @@ void http_set_next_cursor(json_t *out, json_t *items, int more)
     }
     json_object_set_new(out, "next_cursor", next);
     json_array_foreach(items, i, item) json_object_del(item, "_cursor_key");
-}
-
-int http_audit_success(struct http_ctx *ctx, const char *action, const char *resource_type,
-                       const char *resource_id, const char *case_id)
-{
-    struct audit_entry e = {&ctx->who,   ctx->request_id, action,    resource_type,
-                            resource_id, case_id,         "success", 200};
-    struct db_conn *conn = http_db(ctx);
-    if (!conn)
-        return -1;
-    if (audit_record(conn, &e, &ctx->err) != 0)
-        return -1;
-    /* The dispatcher writes no refusal row for a request already audited. */
-    ctx->audited = 1;
-    return 0;
 }
