@@ -141,13 +141,8 @@ int assignment_create(struct db_conn *db, const struct caller *by, const char *c
     change =
         change_one("assignment.create", "assignment", json_string_value(json_object_get(doc, "id")),
                    case_id, 201, "assignment.created");
-    if (change_record(db, by, &change, err) != 0) {
-        json_decref(doc);
-        return -1;
-    }
     shape_for(by->who, doc);
-    *out = doc;
-    return 0;
+    return change_record_result(db, by, &change, doc, out, err);
 }
 
 int assignment_list_for_case(struct db_conn *db, const struct caller *by, const char *case_id,
@@ -233,12 +228,7 @@ int assignment_answer(struct db_conn *db, const struct caller *by, const char *i
     } else if (assignment_store_decline(db, id, reason, &doc, err) != 0) {
         return -1;
     }
-    if (change_record(db, by, &change, err) != 0) {
-        json_decref(doc);
-        return -1;
-    }
-    *out = doc;
-    return 0;
+    return change_record_result(db, by, &change, doc, out, err);
 }
 
 int assignment_change_consultation(struct db_conn *db, const struct caller *by, const char *id,
@@ -270,11 +260,6 @@ int assignment_change_consultation(struct db_conn *db, const struct caller *by, 
         change_one(set ? "assignment.consultation.schedule" : "assignment.consultation.cancel",
                    "assignment", id, a.case_id, 200,
                    set ? "assignment.consultation_scheduled" : "assignment.consultation_cancelled");
-    if (change_record(db, by, &change, err) != 0) {
-        json_decref(doc);
-        return -1;
-    }
     shape_for(by->who, doc);
-    *out = doc;
-    return 0;
+    return change_record_result(db, by, &change, doc, out, err);
 }

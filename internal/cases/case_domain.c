@@ -179,14 +179,7 @@ static const char *const writable[] = {
  * document the edit would leave. A patient cannot set patient_subject. */
 static json_t *merged_document(const struct caller *by, const json_t *current, const json_t *patch)
 {
-    json_t *doc = json_object();
-    int i;
-    for (i = 0; writable[i]; i++)
-        if (json_object_get(current, writable[i]))
-            json_object_set_new(doc, writable[i],
-                                json_deep_copy(json_object_get(current, writable[i])));
-    json_strip_nulls(doc);
-    json_merge_patch(doc, patch);
+    json_t *doc = json_merge_members(current, writable, patch);
     if (by->who->role == ROLE_PATIENT)
         json_object_del(doc, "patient_subject");
     return doc;

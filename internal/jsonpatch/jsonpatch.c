@@ -29,3 +29,14 @@ void json_strip_nulls(json_t *obj)
             json_strip_nulls(v);
     }
 }
+
+json_t *json_merge_members(const json_t *current, const char *const *members, const json_t *patch)
+{
+    json_t *doc = json_object();
+    for (; doc && *members; members++)
+        if (json_object_get(current, *members))
+            json_object_set_new(doc, *members, json_deep_copy(json_object_get(current, *members)));
+    json_strip_nulls(doc);
+    json_merge_patch(doc, patch);
+    return doc;
+}

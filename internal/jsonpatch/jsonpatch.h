@@ -13,4 +13,10 @@ void json_merge_patch(json_t *target, const json_t *patch);
  * stored representation can be merged and validated as if freshly sent. */
 void json_strip_nulls(json_t *obj);
 
+/* The document an edit would leave: the members of current named in
+ * members (a NULL-terminated list: the writable ones; the rest are the
+ * server's), without nulls, with patch merged in. A new object the caller
+ * frees; current and patch are not modified. */
+json_t *json_merge_members(const json_t *current, const char *const *members, const json_t *patch);
+
 #endif

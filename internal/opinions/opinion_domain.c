@@ -341,19 +341,6 @@ int opinion_read_acknowledgement(struct db_conn *db, const struct caller *by, co
 
 /* ---------- changes ---------- */
 
-/* Records c (its audit row, events and the commit) and hands doc to *out,
- * or frees doc when that fails. */
-static int record_and_return(struct db_conn *db, const struct caller *by, const struct change *c,
-                             json_t *doc, json_t **out, struct app_error *err)
-{
-    if (change_record(db, by, c, err) != 0) {
-        json_decref(doc);
-        return -1;
-    }
-    *out = doc;
-    return 0;
-}
-
 /* The rules a new draft must meet (the case is locked): an in_review case,
  * by the specialist of its accepted assignment (into assignment), and no
  * opinion for that assignment yet. */
@@ -398,7 +385,7 @@ int opinion_create(struct db_conn *db, const struct caller *by, const char *case
     change =
         change_one("opinion.create", "opinion", json_string_value(json_object_get(draft, "id")),
                    case_id, 201, "opinion.created");
-    return record_and_return(db, by, &change, draft, out, err);
+    return change_record_result(db, by, &change, draft, out, err);
 }
 
 /* The draft's content after patch: its writable members, without nulls
@@ -406,15 +393,7 @@ int opinion_create(struct db_conn *db, const struct caller *by, const char *case
  * caller frees the result. */
 static json_t *patched_content(const json_t *current, const json_t *patch)
 {
-    json_t *doc = json_object();
-    int i;
-    for (i = 0; writable[i]; i++)
-        if (json_object_get(current, writable[i]))
-            json_object_set_new(doc, writable[i],
-                                json_deep_copy(json_object_get(current, writable[i])));
-    json_strip_nulls(doc);
-    json_merge_patch(doc, patch);
-    return doc;
+    return json_merge_members(current, writable, patch);
 }
 
 int opinion_update_draft(struct db_conn *db, const struct caller *by, const char *id,
@@ -443,7 +422,7 @@ int opinion_update_draft(struct db_conn *db, const struct caller *by, const char
     if (validate_object(doc, shape, "", 0, err) == 0 && check_content(db, doc, "", err) == 0 &&
         opinion_store_update(db, id, o.version, doc, &updated, err) == 0) {
         change = change_one("opinion.update", "opinion", id, o.case_id, 200, "opinion.updated");
-        rc = record_and_return(db, by, &change, updated, out, err);
+        rc = change_record_result(db, by, &change, updated, out, err);
     }
     json_decref(doc);
     json_decref(current);
@@ -499,7 +478,7 @@ int opinion_sign(struct db_conn *db, const struct caller *by, const char *id, co
         json_decref(signed_doc);
         return -1;
     }
-    return record_and_return(db, by, &change, signed_doc, out, err);
+    return change_record_result(db, by, &change, signed_doc, out, err);
 }
 
 int opinion_amend(struct db_conn *db, const struct caller *by, const char *id, const char *reason,
@@ -521,7 +500,7 @@ int opinion_amend(struct db_conn *db, const struct caller *by, const char *id, c
                             by->who->sub, &amendment, err) != 0)
         return -1;
     change = change_one("opinion.amend", "opinion", id, o.case_id, 201, "opinion.amended");
-    return record_and_return(db, by, &change, amendment, out, err);
+    return change_record_result(db, by, &change, amendment, out, err);
 }
 
 int opinion_acknowledge(struct db_conn *db, const struct caller *by, const char *case_id,
@@ -546,7 +525,7 @@ int opinion_acknowledge(struct db_conn *db, const struct caller *by, const char 
         json_decref(ack);
         return -1;
     }
-    return record_and_return(db, by, &change, ack, out, err);
+    return change_record_result(db, by, &change, ack, out, err);
 }
 
 int opinion_request_third(struct db_conn *db, const struct caller *by, const char *case_id,
@@ -577,5 +556,5 @@ int opinion_request_third(struct db_conn *db, const struct caller *by, const cha
         json_decref(round);
         return -1;
     }
-    return record_and_return(db, by, &created, round, out, err);
+    return change_record_result(db, by, &created, round, out, err);
 }
