@@ -3,9 +3,9 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../jsonpatch/jsonpatch.h"
+#include "../util/util.h"
 #include "../workflow/workflow.h"
 #include "case_access.h"
 
@@ -37,14 +37,6 @@ static int language_tag_ok(const char *s)
     return 1;
 }
 
-static void today_utc(char out[11])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 void case_check_rules(const json_t *doc, struct app_error *err)
 {
     const json_t *patient = json_object_get(doc, "patient"),
@@ -56,7 +48,7 @@ void case_check_rules(const json_t *doc, struct app_error *err)
     char today[11];
     size_t i;
 
-    today_utc(today);
+    utc_date_from_today(0, today);
     if ((s = vget_str(patient, "state")) && !all_match(s, isupper))
         app_error_field(err, "patient.state", "must be a two-letter USPS code");
     if ((s = vget_str(patient, "zip")) && !all_match(s, isdigit))

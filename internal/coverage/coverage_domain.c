@@ -2,9 +2,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../cases/case_access.h"
+#include "../util/util.h"
 #include "../validate/validate.h"
 #include "adapter.h"
 #include "runner.h"
@@ -177,14 +177,6 @@ static void copy_cut(char *dst, size_t n, const char *src)
     dst[len] = 0;
 }
 
-static void today_utc(char out[11])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* What an inquiry says that needs no database: a member id as on a card,
  * and one provider at most. Fills req->member_id. */
 static int check_inquiry(const struct coverage_inquiry *in, struct coverage_request *req,
@@ -324,7 +316,7 @@ int coverage_check_create(struct db_conn **db, struct db_pool *pool, const struc
         prepare_inquiry(*db, in, &req, adapter_name, err) != 0 ||
         coverage_store_case_patient(*db, case_id, req.patient_name, req.patient_dob, err) != 0)
         return -1;
-    today_utc(req.as_of);
+    utc_date_from_today(0, req.as_of);
 
     /* Give the connection back while the payer is asked: a slow payer must
      * not pin a pooled connection. */

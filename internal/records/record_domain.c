@@ -1,7 +1,6 @@
 #include "record_domain.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "../cases/case_access.h"
 #include "../cases/case_store.h"
@@ -393,15 +392,6 @@ int record_document_delete(struct db_conn *db, const struct caller *by, const ch
 
 /* ---------- medications ---------- */
 
-/* The UTC date days from today, as YYYY-MM-DD. */
-static void date_from_today(int days, char out[11])
-{
-    time_t t = time(NULL) + (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* The rules of an entry beyond its table. Adds a field error to err for
  * each broken rule; returns -1 if any. */
 static int check_medication(const json_t *m, struct app_error *err)
@@ -422,7 +412,7 @@ static int check_medication(const json_t *m, struct app_error *err)
     if (unit && !json_is_number(dose))
         app_error_field(err, "dose", "is required when a unit is given");
     /* Planned courses may start ahead; a year ahead is as far as a plan goes. */
-    date_from_today(366, latest);
+    utc_date_from_today(366, latest);
     if (start && (strcmp(start, "1900-01-01") < 0 || strcmp(start, latest) > 0))
         app_error_field(err, "start_date", "must be between 1900-01-01 and one year from today");
     if (end && (strcmp(end, "1900-01-01") < 0 || strcmp(end, latest) > 0))

@@ -20,6 +20,10 @@ int uuid_is_valid(const char *s);
 /* Writes the lowercase hex SHA-256 of data into out (65 bytes). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 
+/* The UTC calendar date days from today (negative: before), as YYYY-MM-DD
+ * into out. The one place the date rules read the clock. */
+void utc_date_from_today(int days, char out[11]);
+
 /* 1 if s is a valid calendar date YYYY-MM-DD, else 0. */
 int date_is_valid(const char *s);
 
