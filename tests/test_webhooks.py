@@ -70,7 +70,7 @@ class Receiver:
                          "answered": False}
                 with rcv.lock:
                     rcv.requests.append(entry)
-                if rcv.delay and rcv.closing.wait(rcv.delay):
+                if rcv.delay and rcv.stopped_within(rcv.delay):
                     return  # stopped while delaying: no answer
                 entry["answered"] = True
                 try:
@@ -96,6 +96,19 @@ class Receiver:
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
+
+    def stopped_within(self, seconds):
+        """True when stop() comes within seconds. Short relative sleeps, not
+        Event.wait(seconds): that waits for an absolute deadline which, under
+        libfaketime (make test-shifted-clock), is computed on the moved clock
+        and then awaited on the real one, a year away."""
+        deadline = time.monotonic() + seconds
+        while not self.closing.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, 0.01))
+        return True
 
     def stop(self):
         self.closing.set()
