@@ -42,6 +42,7 @@
     XX(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type")            \
     XX(MEDIA_TYPE_MISMATCH, 415, "media-type-mismatch", "Content does not match its type")         \
     XX(IDEMPOTENCY_KEY_REUSED, 422, "idempotency-key-reused", "Idempotency key reused")            \
+    XX(DESTINATION_NOT_ALLOWED, 422, "destination-not-allowed", "Destination not allowed")         \
     XX(PRECONDITION_REQUIRED, 428, "precondition-required", "Precondition required")               \
     XX(TOO_MANY_REQUESTS, 429, "too-many-requests", "Too many requests")                           \
     XX(INTERNAL_ERROR, 500, "internal-error", "Internal error")                                    \

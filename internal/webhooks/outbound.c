@@ -1,6 +1,8 @@
 #include "outbound.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <netdb.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -8,6 +10,7 @@
 #include <openssl/params.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -77,51 +80,230 @@ static int v6_is_private(const unsigned char *b)
     return 0;
 }
 
-int webhook_addr_is_private(const struct sockaddr *sa)
+int outbound_address_allowed(const struct sockaddr *sa)
 {
     if (!sa)
-        return 1;
+        return 0;
     if (sa->sa_family == AF_INET)
-        return v4_is_private(
+        return !v4_is_private(
             ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr));
     if (sa->sa_family == AF_INET6)
-        return v6_is_private(((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr);
-    return 1;
-}
-
-/* A host as the URL parser returns it: a name, a dotted IPv4 address or a
- * bracketed IPv6 address. */
-static int host_is_private(const char *host)
-{
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-    char buf[256];
-    size_t n = strlen(host);
-
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof buf) {
-        memcpy(buf, host + 1, n - 2);
-        buf[n - 2] = 0;
-        memset(&v6, 0, sizeof v6);
-        v6.sin6_family = AF_INET6;
-        if (inet_pton(AF_INET6, buf, &v6.sin6_addr) != 1)
-            return 1;
-        return webhook_addr_is_private((struct sockaddr *)&v6);
-    }
-    memset(&v4, 0, sizeof v4);
-    v4.sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &v4.sin_addr) == 1)
-        return webhook_addr_is_private((struct sockaddr *)&v4);
-    /* Names that always mean this machine, with or without the root dot. */
-    snprintf(buf, sizeof buf, "%s", host);
-    n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '.')
-        buf[--n] = 0;
-    if (!strcasecmp(buf, "localhost") || (n > 10 && !strcasecmp(buf + n - 10, ".localhost")))
-        return 1;
+        return !v6_is_private(((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr);
     return 0;
 }
 
-int webhook_url_check(const char *url, int allow_private, char *why, size_t whylen)
+static int same_address(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return 0;
+    if (a->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+    if (a->sa_family == AF_INET6)
+        return !memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                       &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, 16);
+    return 0;
+}
+
+/* Every name that means this machine whatever the resolver says. */
+static int is_local_name(const char *name)
+{
+    size_t n = strlen(name);
+    return !strcmp(name, "localhost") || (n > 10 && !strcmp(name + n - 10, ".localhost"));
+}
+
+int outbound_parse_host(const char *host, struct outbound_dest *d, char *why, size_t whylen)
+{
+    char buf[OUTBOUND_HOST_MAX];
+    size_t n = host ? strlen(host) : 0, i;
+    struct in_addr v4;
+
+    d->literal = 0;
+    d->naddrs = 0;
+    if (!n || n >= sizeof buf)
+        return fail(why, whylen, "must name a host of at most 253 characters");
+    snprintf(d->host, sizeof d->host, "%s", host);
+    if (host[0] == '[') {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)(void *)&d->addrs[0];
+        if (n < 3 || host[n - 1] != ']')
+            return fail(why, whylen, "is not a valid IPv6 address");
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = 0;
+        /* A zone id only ever selects a local interface for a link-local
+         * address: nothing a public destination needs. */
+        if (strchr(buf, '%'))
+            return fail(why, whylen, "must not use an IPv6 zone id");
+        memset(a, 0, sizeof *a);
+        a->sin6_family = AF_INET6;
+        if (inet_pton(AF_INET6, buf, &a->sin6_addr) != 1)
+            return fail(why, whylen, "is not a valid IPv6 address");
+        snprintf(d->name, sizeof d->name, "%s", buf);
+        d->literal = 1;
+        d->naddrs = 1;
+        return 0;
+    }
+    /* The resolver and curl treat "name." as "name", and case never
+     * matters: compare the one canonical form. Percent-encoding is decoded
+     * by curl's URL parser already; any left means a host curl would not
+     * send as it is written, so it is not trusted. */
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)host[i];
+        if (!(isalnum(c) || c == '-' || c == '.' || c == '_'))
+            return fail(why, whylen, "must be a host name or an IP address");
+        buf[i] = (char)tolower(c);
+    }
+    buf[n] = 0;
+    if (buf[n - 1] == '.')
+        buf[--n] = 0;
+    if (!n || buf[0] == '.' || strstr(buf, ".."))
+        return fail(why, whylen, "must be a host name or an IP address");
+    snprintf(d->name, sizeof d->name, "%s", buf);
+    /* inet_aton reads every form the C library (and so curl's resolver and
+     * the kernel's tools) accept as IPv4: 2130706433, 0x7f.1, 017700000001,
+     * 127.1. Whatever curl did not normalise, this does. */
+    if (inet_aton(buf, &v4) == 1) {
+        struct sockaddr_in *a = (struct sockaddr_in *)(void *)&d->addrs[0];
+        memset(a, 0, sizeof *a);
+        a->sin_family = AF_INET;
+        a->sin_addr = v4;
+        d->literal = 1;
+        d->naddrs = 1;
+    }
+    return 0;
+}
+
+int outbound_parse_url(const char *url, struct outbound_dest *d, char *why, size_t whylen)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *zone = NULL;
+    int rc = -1;
+
+    memset(d, 0, sizeof *d);
+    if (!u)
+        return fail(why, whylen, "could not be checked");
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        fail(why, whylen, "is not a valid URL");
+        goto out;
+    }
+    /* curl takes the zone id out of the host and would still use it. */
+    if (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) == CURLUE_OK) {
+        fail(why, whylen, "must not use an IPv6 zone id");
+        goto out;
+    }
+    d->port = atoi(port);
+    if (d->port <= 0 || d->port > 65535) {
+        fail(why, whylen, "has an invalid port");
+        goto out;
+    }
+    rc = outbound_parse_host(host, d, why, whylen);
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_free(zone);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int outbound_resolve_system(const char *name, struct sockaddr_storage *out, size_t max, size_t *n,
+                            void *ctx)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    (void)ctx;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    *n = 0;
+    if (getaddrinfo(name, NULL, &hints, &res) != 0)
+        return -1;
+    for (ai = res; ai && *n < max; ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || ai->ai_addrlen > sizeof *out)
+            continue;
+        memset(&out[*n], 0, sizeof *out);
+        memcpy(&out[*n], ai->ai_addr, ai->ai_addrlen);
+        (*n)++;
+    }
+    freeaddrinfo(res);
+    return *n ? 0 : -1;
+}
+
+int outbound_check_destination(struct outbound_dest *d, int allow_private,
+                               outbound_resolver resolve, void *ctx, char *why, size_t whylen)
+{
+    struct sockaddr_storage got[OUTBOUND_RESOLVE_MAX];
+    size_t n = 0, i, kept = 0;
+
+    if (!d->literal) {
+        if (!allow_private && is_local_name(d->name))
+            return fail(why, whylen, "points at this machine (localhost)");
+        if (resolve(d->name, got, OUTBOUND_RESOLVE_MAX, &n, ctx) != 0 || n == 0)
+            return fail(why, whylen, "names a host that does not resolve");
+    } else {
+        memcpy(got, d->addrs, sizeof got[0]);
+        n = 1;
+    }
+    /* Every answer, not just the first: curl may try any of them, and a
+     * name with one public and one private answer is a rebinding setup. */
+    for (i = 0; i < n; i++) {
+        if (!allow_private && !outbound_address_allowed((struct sockaddr *)&got[i]))
+            return fail(why, whylen,
+                        "resolves to an address that is not allowed (loopback, private, "
+                        "link-local, multicast, reserved or one embedding such an address)");
+    }
+    for (i = 0; i < n && kept < OUTBOUND_PIN_MAX; i++) {
+        size_t j;
+        for (j = 0; j < kept; j++)
+            if (same_address((struct sockaddr *)&got[i], (struct sockaddr *)&d->addrs[j]))
+                break;
+        if (j == kept)
+            d->addrs[kept++] = got[i];
+    }
+    d->naddrs = kept;
+    return 0;
+}
+
+int outbound_dest_pinned(const struct outbound_dest *d, const struct sockaddr *sa)
+{
+    size_t i;
+    if (!sa)
+        return 0;
+    for (i = 0; i < d->naddrs; i++)
+        if (same_address((const struct sockaddr *)&d->addrs[i], sa))
+            return 1;
+    return 0;
+}
+
+int outbound_resolve_entry(const struct outbound_dest *d, char *out, size_t outlen)
+{
+    size_t i, off;
+    int w;
+    if (d->literal || d->naddrs == 0)
+        return -1;
+    w = snprintf(out, outlen, "%s:%d:", d->host, d->port);
+    if (w < 0 || (size_t)w >= outlen)
+        return -1;
+    off = (size_t)w;
+    for (i = 0; i < d->naddrs; i++) {
+        char ip[INET6_ADDRSTRLEN];
+        const struct sockaddr *sa = (const struct sockaddr *)&d->addrs[i];
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+                      sizeof ip);
+        else
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+                      sizeof ip);
+        /* IPv6 in brackets: curl splits the entry at colons otherwise. */
+        w = snprintf(out + off, outlen - off, sa->sa_family == AF_INET6 ? "%s[%s]" : "%s%s",
+                     i ? "," : "", ip);
+        if (w < 0 || (size_t)w >= outlen - off)
+            return -1;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+int webhook_url_check(const char *url, char *why, size_t whylen)
 {
     CURLU *u;
     char *scheme = NULL, *host = NULL, *part = NULL;
@@ -164,14 +346,6 @@ int webhook_url_check(const char *url, int allow_private, char *why, size_t whyl
     }
     if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
         fail(why, whylen, "must name a host");
-        goto out;
-    }
-    if (strchr(host, '%')) {
-        fail(why, whylen, "must not use an IPv6 zone id");
-        goto out;
-    }
-    if (!allow_private && host_is_private(host)) {
-        fail(why, whylen, "must not point at a loopback, private or link-local address");
         goto out;
     }
     rc = 0;

@@ -49,14 +49,14 @@ const struct vfield webhook_patch_fields[] = {
 
 /* The checks a field table cannot express, on a body whose shape is
  * valid. Adds per-field errors, all of them at once; returns -1 if any. */
-static int check_values(const json_t *doc, int allow_private, struct app_error *err)
+static int check_values(const json_t *doc, struct app_error *err)
 {
     const char *url = vget_str(doc, "url"), *secret = vget_str(doc, "secret");
     const json_t *types = json_object_get(doc, "event_types"), *t;
     char why[128];
     size_t i, j;
 
-    if (url && webhook_url_check(url, allow_private, why, sizeof why) != 0)
+    if (url && webhook_url_check(url, why, sizeof why) != 0)
         app_error_field(err, "url", "%s", why);
     if (secret) {
         int seen[256] = {0}, distinct = 0, printable = 1;
@@ -91,6 +91,37 @@ static int check_values(const json_t *doc, int allow_private, struct app_error *
     return err->status ? -1 : 0;
 }
 
+/* Where a URL points, looked at before any transaction opens: resolving
+ * a name can take seconds, which no row lock should wait for. *verdict is
+ * 0 when the destination may be used (or there is no valid URL to look
+ * at: check_values reports that), else -1 with the reason in why.
+ * WEBHOOK_ALLOW_PRIVATE skips it, and with it the resolution: the tests'
+ * names (crm.example.org) resolve nowhere. */
+static void check_destination(const json_t *doc, int allow_private, int *verdict, char *why,
+                              size_t whylen)
+{
+    const char *url = vget_str(doc, "url");
+    struct outbound_dest d;
+    char ignored[128];
+
+    *verdict = 0;
+    if (allow_private || !url || webhook_url_check(url, ignored, sizeof ignored) != 0)
+        return;
+    if (outbound_parse_url(url, &d, why, whylen) != 0 ||
+        outbound_check_destination(&d, 0, outbound_resolve_system, NULL, why, whylen) != 0)
+        *verdict = -1;
+}
+
+/* A refused destination: 422 of its own type (the URL is well formed; the
+ * service will not send there), the reason in detail and under "url". */
+static int destination_refused(const char *why, struct app_error *err)
+{
+    app_error_problem(err, PROBLEM_DESTINATION_NOT_ALLOWED,
+                      "The webhook URL points where the service does not send: it %s.", why);
+    app_error_field(err, "url", "%s", why);
+    return -1;
+}
+
 /* A change to a subscription: audited, no event, no case. */
 static int record_change(struct db_conn *db, const struct caller *by, const char *action,
                          const char *id, int status, struct app_error *err)
@@ -103,8 +134,14 @@ int webhook_create(struct db_conn *db, const struct caller *by, const json_t *bo
                    int allow_private, json_t **out, struct app_error *err)
 {
     json_t *doc = NULL;
-    if (check_values(body, allow_private, err) != 0 || db_begin(db, err) != 0 ||
-        webhook_store_create(db, body, by->who->sub, &doc, err) != 0)
+    char why[200];
+    int verdict;
+    if (check_values(body, err) != 0)
+        return -1;
+    check_destination(body, allow_private, &verdict, why, sizeof why);
+    if (verdict != 0)
+        return destination_refused(why, err);
+    if (db_begin(db, err) != 0 || webhook_store_create(db, body, by->who->sub, &doc, err) != 0)
         return -1;
     if (record_change(db, by, "webhook.create", json_string_value(json_object_get(doc, "id")), 201,
                       err) != 0) {
@@ -137,13 +174,13 @@ int webhook_read(struct db_conn *db, const struct caller *by, const char *id, js
 }
 
 /* The shape and the rules of a patch. */
-static int check_patch(const json_t *patch, int allow_private, struct app_error *err)
+static int check_patch(const json_t *patch, struct app_error *err)
 {
     if (validate_object(patch, webhook_patch_fields, "", 1, err) != 0)
         return -1;
     if (json_object_size(patch) == 0)
         return app_error_bad_request(err, "The patch is empty.");
-    return check_values(patch, allow_private, err);
+    return check_values(patch, err);
 }
 
 int webhook_update(struct db_conn *db, const struct caller *by, const char *id,
@@ -151,9 +188,13 @@ int webhook_update(struct db_conn *db, const struct caller *by, const char *id,
                    struct app_error *err)
 {
     json_t *current = NULL, *doc = NULL;
-    char etag[32];
-    int version;
+    char etag[32], why[200];
+    int version, verdict = 0;
 
+    /* Resolved now, outside the lock; answered after the precondition and
+     * the shape of the patch, as before. */
+    if (json_is_object(patch))
+        check_destination(patch, allow_private, &verdict, why, sizeof why);
     if (db_begin(db, err) != 0 || webhook_store_get(db, id, 1, &current, err) != 0)
         return -1;
     version = (int)json_integer_value(json_object_get(current, "version"));
@@ -161,8 +202,8 @@ int webhook_update(struct db_conn *db, const struct caller *by, const char *id,
     snprintf(etag, sizeof etag, "\"%d\"", version);
     /* The precondition before the patch: this route has always answered a
      * stale or missing If-Match before looking at the body. */
-    if (validate_if_match(if_match, etag, err) != 0 ||
-        check_patch(patch, allow_private, err) != 0 ||
+    if (validate_if_match(if_match, etag, err) != 0 || check_patch(patch, err) != 0 ||
+        (verdict != 0 && destination_refused(why, err) != 0) ||
         webhook_store_update(db, id, version, patch, &doc, err) != 0)
         return -1;
     if (record_change(db, by, "webhook.update", id, 200, err) != 0) {

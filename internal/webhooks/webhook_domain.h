@@ -12,8 +12,11 @@
  * (json_decref), carrying its "version", the ETag's value. Every function
  * returns 0, or -1 with err set and nothing committed.
  *
- * allow_private (the webhook_allow_private setting) lets a URL name a
- * private or loopback address: for tests and private deployments only. */
+ * A URL that is well formed but points where the service does not send
+ * (its host does not resolve, or an answer is not a public address: see
+ * outbound.h) is a 422 destination-not-allowed, the reason under "url".
+ * allow_private (the webhook_allow_private setting) skips that check, and
+ * the resolution with it: for tests and private deployments only. */
 #ifndef CSO_WEBHOOK_DOMAIN_H
 #define CSO_WEBHOOK_DOMAIN_H
 

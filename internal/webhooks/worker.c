@@ -28,6 +28,9 @@ struct thread_state {
     int index;
     char name[128];
     int db_trouble; /* last look at the database failed: log only the change */
+    /* The destination pinned for this thread's last request: a connection
+     * curl keeps may be reused only by a request pinned the same way. */
+    char last_pin[OUTBOUND_RESOLVE_ENTRY_MAX];
 };
 
 struct webhook_worker {
@@ -79,20 +82,20 @@ static double random_unit(void)
 
 struct destination_guard {
     int allow_private;
+    const struct outbound_dest *dest; /* the addresses checked for this attempt */
     int blocked;
 };
 
 /* Called for every connection curl opens, after name resolution: the one
- * place that sees the address actually used, so DNS answers that point at
- * private ranges are refused here whatever the URL said. */
+ * place that sees the address actually used. Only an address checked for
+ * this attempt may be connected to - CURLOPT_RESOLVE should have made curl
+ * use exactly those, this makes sure of it - and the address rule is
+ * applied once more. */
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
     struct destination_guard *g = clientp;
-    if (purpose != CURLSOCKTYPE_IPCXN) {
-        g->blocked = 1;
-        return CURL_SOCKET_BAD;
-    }
-    if (!g->allow_private && webhook_addr_is_private(&address->addr)) {
+    if (purpose != CURLSOCKTYPE_IPCXN || !outbound_dest_pinned(g->dest, &address->addr) ||
+        (!g->allow_private && !outbound_address_allowed(&address->addr))) {
         g->blocked = 1;
         return CURL_SOCKET_BAD;
     }
@@ -138,13 +141,14 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
     return next;
 }
 
-static void post_event(struct webhook_worker *w, CURL *curl, const struct webhook_claim *c,
-                       struct post_outcome *o)
+static void post_event(struct webhook_worker *w, CURL *curl, char *last_pin,
+                       const struct webhook_claim *c, struct post_outcome *o)
 {
     const struct config *cfg = w->cfg;
-    struct destination_guard guard = {cfg->webhook_allow_private, 0};
-    char signature[WEBHOOK_SIGNATURE_MAX], attempt[16];
-    struct curl_slist *headers = NULL;
+    struct outbound_dest dest;
+    struct destination_guard guard = {cfg->webhook_allow_private, &dest, 0};
+    char signature[WEBHOOK_SIGNATURE_MAX], attempt[16], why[160], pin[OUTBOUND_RESOLVE_ENTRY_MAX];
+    struct curl_slist *headers = NULL, *resolve = NULL;
     char *body = json_dumps(c->event, JSON_COMPACT);
     const char *type = json_string_value(json_object_get(c->event, "type"));
     long long t0;
@@ -152,8 +156,29 @@ static void post_event(struct webhook_worker *w, CURL *curl, const struct webhoo
     CURLcode rc;
 
     memset(o, 0, sizeof *o);
+    /* Resolve and check now, for this attempt: the answer registration saw
+     * may have changed since (DNS rebinding). curl is then held to the
+     * addresses checked here. */
+    if (outbound_parse_url(c->url, &dest, why, sizeof why) != 0 ||
+        outbound_check_destination(&dest, cfg->webhook_allow_private, outbound_resolve_system, NULL,
+                                   why, sizeof why) != 0) {
+        snprintf(o->error, sizeof o->error, "destination not allowed: the URL %s", why);
+        free(body);
+        return;
+    }
+    if (outbound_resolve_entry(&dest, pin, sizeof pin) == 0) {
+        if (!(resolve = curl_slist_append(NULL, pin))) {
+            snprintf(o->error, sizeof o->error, "out of memory");
+            free(body);
+            return;
+        }
+    } else {
+        /* A literal: curl connects to it without resolving. */
+        snprintf(pin, sizeof pin, "%s:%d", dest.host, dest.port);
+    }
     if (!body || webhook_sign(c->secret, (long)time(NULL), body, strlen(body), signature) != 0) {
         snprintf(o->error, sizeof o->error, "could not sign the delivery");
+        curl_slist_free_all(resolve);
         free(body);
         return;
     }
@@ -173,6 +198,7 @@ static void post_event(struct webhook_worker *w, CURL *curl, const struct webhoo
         headers = add_header(headers, "X-CSO-Signature", signature);
     if (!headers) {
         snprintf(o->error, sizeof o->error, "out of memory");
+        curl_slist_free_all(resolve);
         free(body);
         return;
     }
@@ -194,6 +220,15 @@ static void post_event(struct webhook_worker *w, CURL *curl, const struct webhoo
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
+    if (resolve)
+        curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+    /* A kept connection went to the addresses pinned when it was opened.
+     * Keep one only, and reuse it only under the same pin: otherwise a
+     * fresh connection, through open_socket. */
+    curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, 1L);
+    if (strcmp(pin, last_pin) != 0)
+        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+    snprintf(last_pin, OUTBOUND_RESOLVE_ENTRY_MAX, "%s", pin);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_when_stopping);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
@@ -207,7 +242,8 @@ static void post_event(struct webhook_worker *w, CURL *curl, const struct webhoo
         o->aborted = 1;
     } else if (guard.blocked) {
         snprintf(o->error, sizeof o->error,
-                 "destination address is not allowed (loopback, private or link-local)");
+                 "destination not allowed: curl was about to connect to an address that was "
+                 "not checked for this attempt, or is not allowed");
     } else if (rc != CURLE_OK) {
         snprintf(o->error, sizeof o->error, "%s", curl_easy_strerror(rc));
     } else if (code >= 200 && code <= 299) {
@@ -220,9 +256,11 @@ static void post_event(struct webhook_worker *w, CURL *curl, const struct webhoo
     /* The connection cache keeps the socket; nothing may keep pointers to
      * this frame's guard, headers or body past the call. */
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, NULL);
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, NULL);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
     curl_slist_free_all(headers);
+    curl_slist_free_all(resolve);
     free(body);
 }
 
@@ -278,7 +316,7 @@ static int deliver_one(struct thread_state *t, CURL *curl)
     if (rc == 0)
         return 0;
 
-    post_event(w, curl, &c, &o);
+    post_event(w, curl, t->last_pin, &c, &o);
     if (o.aborted) {
         give_back(w, &c);
         webhook_claim_free(&c);
