@@ -387,7 +387,7 @@ static const struct http_route routes[] = {
     {"PATCH", "/v1/opinions/:id", ROLE_SPECIALIST, HTTP_BODY_JSON, NULL, patch_opinion, "opinion",
      0},
     {"POST", "/v1/opinions/:id/sign", ROLE_SPECIALIST, HTTP_BODY_NONE, NULL, sign_opinion,
-     "opinion", 0},
+     "opinion", 1},
     {"POST", "/v1/opinions/:id/amendments", ROLE_SPECIALIST, HTTP_BODY_JSON, NULL, amend_opinion,
      "opinion", 1},
     {"POST", "/v1/cases/:id/acknowledge", ROLE_PATIENT, HTTP_BODY_NONE, NULL, acknowledge, "case",
