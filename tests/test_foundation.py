@@ -95,6 +95,28 @@ def audit_events_paginate_with_cursor():
 
 
 @test
+def audit_event_filters_are_validated_like_every_list():
+    """Issue 15 item 6: a filter no row can match is the caller's mistake,
+    400 naming the field, not 200 with an empty page."""
+    t = token("admin")
+    for query, field in (("outcome=maybe", "outcome"), ("outcome=SUCCESS", "outcome"),
+                         ("actor=" + "a" * 129, "actor"), ("action=" + "b" * 65, "action"),
+                         ("case_id=not-a-uuid", "case_id")):
+        p = expect_problem(api.get(f"/v1/audit-events?{query}", t), 400, query)
+        assert [e["field"] for e in p["errors"]] == [field], (query, p)
+    # every problem at once
+    p = expect_problem(api.get("/v1/audit-events?outcome=maybe&actor=" + "a" * 129, t), 400)
+    assert sorted(e["field"] for e in p["errors"]) == ["actor", "outcome"], p
+    # the bounds themselves are fine, and so is every outcome
+    expect(api.get("/v1/audit-events?actor=" + "a" * 128 + "&action=" + "b" * 64, t), 200)
+    for outcome in ("success", "denied", "not_found", "invalid", "error"):
+        r = expect(api.get(f"/v1/audit-events?outcome={outcome}&limit=5", t), 200, outcome).json
+        assert all(i["outcome"] == outcome for i in r["items"]), outcome
+    # bounds count characters, not bytes
+    expect(api.get("/v1/audit-events?actor=" + "%C3%A9" * 128, t), 200)
+
+
+@test
 def audit_table_is_insert_only_for_the_service_role():
     rc, err = sql_as_app("UPDATE audit_events SET outcome = 'success' WHERE id = 1")
     assert rc != 0 and "permission denied" in err, err

@@ -368,6 +368,26 @@ def pdf_report_is_readable_and_negotiated():
 
 
 @test
+def pdf_report_carries_the_opinions_etag():
+    """Issue 15 item 6: the contract promises an ETag on every 200 of
+    GET /v1/opinions/{id}; the report is a representation of the opinion,
+    so it carries the opinion's, and follows it when an amendment lands."""
+    j = signed()
+    url = f"/v1/opinions/{j.opinion_id}"
+    as_json = expect(api.get(url, j.patient), 200)
+    pdf = expect(api.get(url, j.patient, headers={"Accept": "application/pdf"}), 200)
+    assert pdf.body.startswith(b"%PDF-")
+    assert pdf.headers.get("etag") == as_json.headers["etag"] == j.etag, (pdf.headers, as_json.headers)
+    expect(api.post(f"{url}/amendments", j.specialist.token,
+                    {"reason": "Recurrence score came back low.", "changes": {
+                        "treatment_recommendation": "Surgery, then endocrine therapy alone."}}), 201)
+    after = expect(api.get(url, j.patient), 200).headers["etag"]
+    assert after != j.etag
+    pdf = expect(api.get(url, j.patient, headers={"Accept": "application/pdf"}), 200)
+    assert pdf.headers.get("etag") == after
+
+
+@test
 def drafts_have_no_pdf_report():
     j = in_review().draft()
     p = expect_problem(api.get(f"/v1/opinions/{j.opinion_id}", j.specialist.token,
@@ -398,6 +418,12 @@ def acknowledgement_is_the_patients_and_happens_once():
         t.join()
     assert sorted(r.status for r in results) == [200, 200, 200, 201], [r.status for r in results]
     assert len({r.json["id"] for r in results}) == 1
+    # the 201 says where the acknowledgement is read (issue 15 item 6); the
+    # 200s found it there already
+    ack = f"/v1/cases/{j.case_id}/acknowledgement"
+    assert [r.headers.get("location") for r in results if r.status == 201] == [ack], \
+        [(r.status, r.headers.get("location")) for r in results]
+    assert expect(api.get(ack, j.patient), 200).json == results[0].json
     assert count("acknowledgements", f"case_id = '{j.case_id}'") == 1
     assert count("events", f"type = 'case.acknowledged' AND case_id = '{j.case_id}'") == 1
     expect(api.get(f"/v1/cases/{j.case_id}/acknowledgement", j.specialist.token), 200)

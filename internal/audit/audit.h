@@ -33,6 +33,16 @@ void audit_store_init(void);
  * open). Returns 0, or -1 with err set. */
 int audit_record(struct db_conn *conn, const struct audit_entry *e, struct app_error *err);
 
+/* The outcomes an audit row may have (the CHECK of audit_events.outcome in
+ * sql/migrations/001_foundation.sql, and AuditEvent.outcome in the spec),
+ * as a list of string literals. */
+#define AUDIT_OUTCOMES "success", "denied", "not_found", "invalid", "error"
+
+/* The longest actor (a token subject, as struct principal holds it) and
+ * action an audit row carries, in characters: the bounds of the filters. */
+#define AUDIT_ACTOR_MAX 128
+#define AUDIT_ACTION_MAX 64
+
 /* Which rows audit_list returns; every member may be NULL (no filter).
  * The strings are borrowed for the call. */
 struct audit_filter {

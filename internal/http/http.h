@@ -53,7 +53,7 @@ struct http_route {
     const char *query; /* allowed query keys, comma-separated; NULL = none */
     http_handler_fn handler;
     const char *audit_resource; /* patient-data route: refusals are audited as this type */
-    int idempotent;             /* honours Idempotency-Key (POST creating things) */
+    int idempotent;             /* honours Idempotency-Key (creating POSTs, workflow actions) */
 };
 
 #define HTTP_MAX_PATH_PARAMS 4

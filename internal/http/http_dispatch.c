@@ -8,6 +8,7 @@
 
 #include <openssl/rand.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,26 @@ static void make_request_id(struct http_ctx *ctx)
         ctx->request_id[i * 2 + 1] = "0123456789abcdef"[rnd[i] & 15];
     }
     ctx->request_id[sizeof rnd * 2] = 0;
+}
+
+/* The request is made by ulfius_uri_logger when the request line arrives,
+ * before any header, and is the one the dispatcher is later given. The
+ * connection rides in its `timeout`, a field ulfius uses only for requests
+ * it sends as a client (ulfius_send_http_request): the server side neither
+ * reads nor frees it (ulfius 2.7). There is no other slot on the request,
+ * and a thread-local would not do: a worker thread interleaves the header
+ * parsing of many connections between this call and the dispatch. */
+void *http_uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct connection_info_struct *ci = ulfius_uri_logger(cls, uri);
+    if (ci && ci->request)
+        ci->request->timeout = (unsigned long)(uintptr_t)con;
+    return ci;
+}
+
+struct MHD_Connection *http_connection(const struct _u_request *req)
+{
+    return (struct MHD_Connection *)(uintptr_t)req->timeout;
 }
 
 /* Matches template segments against the path to collect :name values. */

@@ -53,6 +53,19 @@ struct http_server {
  * server's fallback binding (the route is found by the dispatcher itself). */
 int http_dispatch(const struct _u_request *req, struct _u_response *res, void *user_data);
 
+/* ulfius hands a handler the parsed request but not the MHD connection, and
+ * its header map is lossy: repeated headers are joined with ',' and a value
+ * is a C string, so a NUL byte truncates it. Checks that must see the
+ * headers as sent (http_idempotency_begin) read them from MHD. This is the
+ * MHD URI log callback the server installs in place of ulfius_uri_logger:
+ * it calls ulfius_uri_logger and records con on the request it makes, for
+ * http_connection. */
+void *http_uri_logger(void *cls, const char *uri, struct MHD_Connection *con);
+
+/* The MHD connection req arrived on, as http_uri_logger recorded it (valid
+ * while the request is being handled), or NULL. */
+struct MHD_Connection *http_connection(const struct _u_request *req);
+
 /* --- http_idempotency.c: Idempotency-Key around an idempotent route --- */
 
 /* Called before the handler. Returns 0 to run the handler (with a

@@ -185,7 +185,8 @@ int http_server_start(struct http_server *srv)
         /* The logger first, so that MHD reports problems with the rest through it. */
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
-        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+        /* ulfius_uri_logger, and the connection kept for raw header checks. */
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_uri_logger, NULL},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, srv},
         {MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL},
         /* MHD splits this evenly over its workers; each share is at least

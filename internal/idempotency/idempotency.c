@@ -4,22 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* $1..$6 are the scope (issuer, subject, role, method, route, key) in every
+ * statement, in the order of the primary key. */
+#define SCOPE_WHERE                                                                                \
+    " WHERE issuer = $1 AND subject = $2 AND role = $3 AND method = $4 AND route = $5 AND key = "  \
+    "$6"
+
 static const struct db_statement statements[] = {
     /* ON CONFLICT waits for a concurrent claimer to finish; a key older than
      * a day is taken over as new. */
-    {"idem_claim", "INSERT INTO idempotency_keys (subject, key, route, request_hash)"
-                   " VALUES ($1, $2, $3, $4)"
-                   " ON CONFLICT (subject, key) DO UPDATE SET route = EXCLUDED.route,"
-                   "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
-                   "   location = NULL, etag = NULL, created_at = now()"
-                   " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
-                   " RETURNING 1"},
-    {"idem_get",
-     "SELECT route, request_hash, status, response_body, location, etag FROM idempotency_keys"
-     " WHERE subject = $1 AND key = $2"},
-    {"idem_store",
-     "UPDATE idempotency_keys SET status = $3::int, response_body = $4, location = $5, etag = $6"
-     " WHERE subject = $1 AND key = $2"},
+    {"idem_claim",
+     "INSERT INTO idempotency_keys (issuer, subject, role, method, route, key, request_hash)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+     " ON CONFLICT (issuer, subject, role, method, route, key) DO UPDATE SET"
+     "   request_hash = EXCLUDED.request_hash, status = NULL, response_body = NULL,"
+     "   location = NULL, etag = NULL, created_at = now()"
+     " WHERE idempotency_keys.created_at < now() - interval '24 hours'"
+     " RETURNING 1"},
+    {"idem_get", "SELECT request_hash, status, response_body, location, etag FROM "
+                 "idempotency_keys" SCOPE_WHERE},
+    {"idem_store", "UPDATE idempotency_keys SET status = $7::int, response_body = $8, location = "
+                   "$9, etag = $10" SCOPE_WHERE},
     {NULL, NULL},
 };
 
@@ -43,13 +48,14 @@ static char *dup_or_null(const char *s)
 int idempotency_claim(struct db_conn *conn, const struct idempotency_scope *scope,
                       const char *fingerprint, struct app_error *err)
 {
-    const char *params[4] = {scope->subject, scope->key, scope->route, fingerprint};
+    const char *params[7] = {scope->issuer, scope->subject, scope->role, scope->method,
+                             scope->route,  scope->key,     fingerprint};
     PGresult *res;
     int claimed;
 
     if (db_begin(conn, err) != 0)
         return -1;
-    res = db_exec(conn, "idem_claim", 4, params, err);
+    res = db_exec(conn, "idem_claim", 7, params, err);
     if (!res) {
         db_rollback(conn);
         return -1;
@@ -66,8 +72,9 @@ int idempotency_lookup(struct db_conn *conn, const struct idempotency_scope *sco
                        const char *fingerprint, struct idempotency_response *out,
                        struct app_error *err)
 {
-    const char *params[2] = {scope->subject, scope->key};
-    PGresult *res = db_exec(conn, "idem_get", 2, params, err);
+    const char *params[6] = {scope->issuer, scope->subject, scope->role,
+                             scope->method, scope->route,   scope->key};
+    PGresult *res = db_exec(conn, "idem_get", 6, params, err);
     const char *status;
 
     memset(out, 0, sizeof *out);
@@ -109,13 +116,15 @@ int idempotency_store(struct db_conn *conn, const struct idempotency_scope *scop
                       struct app_error *err)
 {
     char status_s[16];
-    const char *params[6] = {scope->subject, scope->key, status_s, body, location, etag};
+    const char *params[10] = {
+        scope->issuer, scope->subject, scope->role, scope->method, scope->route,
+        scope->key,    status_s,       body,        location,      etag};
     PGresult *res;
 
     if (!db_in_transaction(conn))
         return 0;
     snprintf(status_s, sizeof status_s, "%d", status);
-    res = db_exec(conn, "idem_store", 6, params, err);
+    res = db_exec(conn, "idem_store", 10, params, err);
     if (!res) {
         db_rollback(conn);
         return -1;

@@ -1,4 +1,5 @@
-/* idempotency: the store behind Idempotency-Key for creating POSTs. The key
+/* idempotency: the store behind Idempotency-Key for creating POSTs and the
+ * workflow actions (submit, withdraw, sign, accept, decline). The key
  * is claimed inside the same transaction as the handler's writes, so a retry
  * after any failure either sees the first response or creates once; two
  * concurrent requests with one key serialise on the key's row.
@@ -15,12 +16,19 @@
 
 void idempotency_store_init(void);
 
-/* Whose key it is. Keys are per caller: one caller's key never names
- * another's request. All strings are borrowed for the call. */
+/* Whose key it is. A key belongs to one caller, named by the token's
+ * issuer, subject and role (one subject may hold several roles, and a
+ * patient token must never be handed what the same subject stored as a
+ * navigator), and to one operation, named by method and route template:
+ * another caller's key, or the same key on another operation, is another
+ * request. All strings are borrowed for the call. */
 struct idempotency_scope {
+    const char *issuer;  /* the token's issuer */
     const char *subject; /* the caller's token subject */
+    const char *role;    /* the caller's role name */
+    const char *method;  /* the request method */
+    const char *route;   /* the route template, e.g. /v1/cases/:id/submit */
     const char *key;     /* the Idempotency-Key value */
-    const char *route;   /* the route template, recorded with a claim */
 };
 
 /* A stored response as idempotency_lookup returns it. */

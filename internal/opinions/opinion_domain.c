@@ -313,6 +313,7 @@ int opinion_read_report(struct db_conn *db, const struct caller *by, const char 
     if (opinion_store_report(db, id, &report, err) != 0)
         return -1;
     rc = opinion_pdf_render(report, &pdf, &len, err);
+    opinion_etag(json_object_get(report, "opinion"), out->etag);
     json_decref(report);
     if (rc != 0)
         return -1;

@@ -55,11 +55,15 @@ int opinion_read(struct db_conn *db, const struct caller *by, const char *id, js
                  struct app_error *err);
 
 /* A signed opinion's PDF report: bytes is malloc'd (the caller frees it),
- * case_id names the opinion's case (the report's file name). */
+ * case_id names the opinion's case (the report's file name), etag is the
+ * opinion's (opinion_etag) as of the row the report was rendered from: the
+ * report is a representation of the opinion, and GET promises an ETag on
+ * every 200. */
 struct opinion_report {
     unsigned char *bytes;
     size_t len;
     char case_id[37];
+    char etag[OPINION_ETAG_LEN];
 };
 
 /* Renders the report of signed opinion id (409 for a draft), audited.

@@ -234,6 +234,7 @@ static int reply_report(struct http_ctx *ctx, const struct caller *by, const cha
     snprintf(disposition, sizeof disposition, "inline; filename=\"second-opinion-%.36s.pdf\"",
              report.case_id);
     http_set_header(ctx, "Content-Disposition", disposition);
+    http_set_header(ctx, "ETag", report.etag);
     http_reply_bytes(ctx, 200, "application/pdf", report.bytes, report.len);
     free(report.bytes);
     return 0;
@@ -329,6 +330,12 @@ static int acknowledge(struct http_ctx *ctx)
         opinion_acknowledge(ctx->db, &by, case_id, &out, &created, &ctx->err) != 0)
         return -1;
     ctx->audited = 1;
+    /* A new acknowledgement is a new resource: say where it is read. */
+    if (created) {
+        char location[80];
+        snprintf(location, sizeof location, "/v1/cases/%s/acknowledgement", case_id);
+        http_set_header(ctx, "Location", location);
+    }
     return http_reply_json(ctx, created ? 201 : 200, out);
 }
 
@@ -387,7 +394,7 @@ static const struct http_route routes[] = {
     {"PATCH", "/v1/opinions/:id", ROLE_SPECIALIST, HTTP_BODY_JSON, NULL, patch_opinion, "opinion",
      0},
     {"POST", "/v1/opinions/:id/sign", ROLE_SPECIALIST, HTTP_BODY_NONE, NULL, sign_opinion,
-     "opinion", 0},
+     "opinion", 1},
     {"POST", "/v1/opinions/:id/amendments", ROLE_SPECIALIST, HTTP_BODY_JSON, NULL, amend_opinion,
      "opinion", 1},
     {"POST", "/v1/cases/:id/acknowledge", ROLE_PATIENT, HTTP_BODY_NONE, NULL, acknowledge, "case",
