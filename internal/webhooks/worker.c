@@ -383,7 +383,9 @@ static void maybe_skip_unmatched(struct thread_state *t)
 static void idle_wait(struct webhook_worker *w, int ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    /* w->cv waits on CLOCK_MONOTONIC: a step of the wall clock (NTP, an
+     * operator) must not stretch or skip a poll. */
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += ms / 1000;
     until.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
@@ -433,7 +435,13 @@ struct webhook_worker *webhook_worker_start(const struct config *cfg, struct db_
     w->cfg = cfg;
     w->pool = pool;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    {
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&w->cv, &attr);
+        pthread_condattr_destroy(&attr);
+    }
     atomic_init(&w->stopping, 0);
     atomic_init(&w->next_skip_ms, 0);
     if (gethostname(host, sizeof host - 1) != 0)
