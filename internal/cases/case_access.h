@@ -2,8 +2,10 @@
  * that serves data belonging to a case (records, coverage, matching,
  * opinions). A patient sees the cases whose patient_sub is their sub;
  * navigators and admins see all; a specialist sees a case only while an
- * assignment to them is offered, accepted or completed. Anything else is
- * "not found" (404), never 403, so ids cannot be probed. */
+ * assignment to them is offered, accepted or completed and they are not
+ * retired (retirement ends a specialist's access at once, whatever their
+ * token says). Anything else is "not found" (404), never 403, so ids cannot
+ * be probed. */
 #ifndef CSO_CASE_ACCESS_H
 #define CSO_CASE_ACCESS_H
 
@@ -18,8 +20,9 @@
  * that decides visibility uses this macro, so the rule lives here only. */
 #define CASE_VISIBLE_SQL(role, sub, spec)                                                          \
     "(" role " IN ('navigator', 'admin') OR (" role " = 'patient' AND c.patient_sub = " sub ")"    \
-    " OR (" role " = 'specialist' AND EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id"  \
-    " AND a.specialist_id = " spec                                                                 \
+    " OR (" role " = 'specialist' AND EXISTS (SELECT 1 FROM assignments a"                         \
+    " JOIN specialists vs ON vs.id = a.specialist_id AND vs.retired_at IS NULL"                    \
+    " WHERE a.case_id = c.id AND a.specialist_id = " spec                                          \
     "::uuid AND a.status IN ('offered', 'accepted', 'completed'))))"
 
 struct case_ref {
