@@ -34,10 +34,17 @@ struct case_ref {
 
 void case_access_store_init(void);
 
+/* lock of case_access: the case row, its offered and accepted assignments
+ * and their specialists' rows, all in one statement that waits at most one
+ * lock timeout (DB_LOCK_TIMEOUT_MS) in all, for a change of all three. */
+#define CASE_LOCK_WITH_ASSIGNMENTS 2
+
 /* Checks that who may see case_id and fills *out. With lock != 0 the case
  * row is locked FOR UPDATE (call inside a transaction) so that status checks
- * and the write that follows cannot race. Returns 0, or -1 with err set
- * (404 when not visible or absent; 503 and others from the database). */
+ * and the write that follows cannot race; with CASE_LOCK_WITH_ASSIGNMENTS
+ * its live assignments and their specialists too. Returns 0, or -1 with err
+ * set (404 when not visible or absent; 503 and others from the database,
+ * a lock not granted in time among them). */
 int case_access(struct db_conn *conn, const struct principal *who, const char *case_id, int lock,
                 struct case_ref *out, struct app_error *err);
 

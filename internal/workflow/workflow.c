@@ -159,7 +159,14 @@ int workflow_move_case(struct db_conn *db, const struct caller *by, const char *
     struct change change = {NULL, "case", case_id, case_id, 200, {{NULL, NULL, NULL}}};
     json_t *doc = NULL;
 
-    if (db_begin(db, err) != 0 || case_access(db, by->who, case_id, 1, &ref, err) != 0 ||
+    /* A move that ends assignments changes the case, its assignments and
+     * their specialists: all are locked up front, in one wait at most. */
+    if (db_begin(db, err) != 0 ||
+        case_access(db, by->who, case_id,
+                    workflow_move_def(move) && workflow_move_def(move)->ends_assignments
+                        ? CASE_LOCK_WITH_ASSIGNMENTS
+                        : 1,
+                    &ref, err) != 0 ||
         workflow_check(move, ref.status, by->who->role, &m, err) != 0)
         return -1;
     if (m->needs_complete_records && require_complete_records(db, case_id, err) != 0)
