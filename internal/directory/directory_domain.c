@@ -200,7 +200,14 @@ int directory_entry_retire(struct db_conn *db, const struct caller *by, enum dir
          assignment_revoke_of_specialist(db, by, id, err) != 0) ||
         lock_entry_in(db, kind, id, &e, err) != 0)
         return -1;
+    /* An offer made between the first pass and the specialist's lock has
+     * committed by now (it held the specialist row); none can follow, since
+     * making one needs the row we hold, and then sees retired_at. A second
+     * pass revokes it; usually it finds nothing. Its case lock comes after
+     * the specialist's, against the order, only in that race, where
+     * PostgreSQL's deadlock check ends one of the two. */
     if (check_retire(kind, &e, err) == 0 && directory_retire(db, kind, id, err) == 0 &&
+        (kind != DIRECTORY_SPECIALISTS || assignment_revoke_of_specialist(db, by, id, err) == 0) &&
         record_write(db, by, kind, "retire", "retired", id, 200, err) == 0)
         rc = read_back(db, kind, id, out, version, err);
     json_decref(e.current);

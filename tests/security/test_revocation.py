@@ -7,7 +7,8 @@ stranger, and so does every write (draft create, patch, sign,
 consultation). Their offered and accepted assignments are revoked in the
 retirement's transaction: cancelled, with `assignment.revoked` events, and a
 case under their review goes back to `submitted`, assignable to someone else.
-Their draft stays, unchanged and read-only, readable by staff.
+Their draft stays, unchanged and read-only, readable by staff and by the
+case's next reviewer.
 """
 import datetime
 import uuid
@@ -134,11 +135,27 @@ def retired_reviewers_draft_stays_read_only():
     assert o["status"] == "draft" and o["narrative"] == opinion_body()["narrative"], o
     ids = [x["id"] for x in expect(api.get(f"/v1/cases/{j.case_id}/opinions", admin()), 200).json["items"]]
     assert j.opinion_id in ids, ids
+    # The next reviewer reads it for context, and cannot change it.
+    nxt = make_specialist()
+    r = expect(api.post(f"/v1/cases/{j.case_id}/assignments", j.navigator, {"specialist_id": nxt.id}), 201)
+    expect(api.post(f"/v1/assignments/{r.json['id']}/accept", nxt.token), 200)
+    seen = expect(api.get(f"/v1/opinions/{j.opinion_id}", nxt.token), 200)
+    assert seen.json["status"] == "draft", seen.json
+    ids = [x["id"] for x in expect(api.get(f"/v1/cases/{j.case_id}/opinions", nxt.token), 200).json["items"]]
+    assert j.opinion_id in ids, ids
+    expect_problem(api.patch(f"/v1/opinions/{j.opinion_id}", nxt.token, {"narrative": "Mine now."},
+                             headers={"If-Match": seen.headers["etag"]}), 404)
+    expect_problem(api.post(f"/v1/opinions/{j.opinion_id}/sign", nxt.token,
+                            headers={"If-Match": seen.headers["etag"]}), 404)
+    # A specialist with no assignment to the case still sees nothing of it.
+    expect_problem(api.get(f"/v1/opinions/{j.opinion_id}", make_specialist().token), 404)
     # Not the patient's to read, nor anyone's to delete.
     expect_problem(api.get(f"/v1/opinions/{j.opinion_id}", j.patient), 404)
     r = api.delete(f"/v1/opinions/{j.opinion_id}", admin())
     assert r.status in (404, 405), r
     assert count("opinions", f"id = '{j.opinion_id}' AND status = 'draft'") == 1
+    after = expect(api.get(f"/v1/opinions/{j.opinion_id}", token("navigator")), 200).json
+    assert after == o, (after, o)
 
 
 @test
