@@ -156,7 +156,7 @@ int main(int argc, char **argv)
     dbo.url = cfg.database_url;
     dbo.size = cfg.db_pool_size;
     dbo.statement_timeout_ms = cfg.db_statement_timeout_ms;
-    dbo.lock_timeout_ms = 2000;
+    dbo.lock_timeout_ms = cfg.db_lock_timeout_ms;
     dbo.idle_in_tx_timeout_ms = 15000;
     dbo.acquire_timeout_ms = 5000;
     app.cfg = &cfg;

@@ -1,6 +1,7 @@
 #include "assignment_domain.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../cases/case_access.h"
@@ -262,4 +263,35 @@ int assignment_change_consultation(struct db_conn *db, const struct caller *by, 
                    set ? "assignment.consultation_scheduled" : "assignment.consultation_cancelled");
     shape_for(by->who, doc);
     return change_record_result(db, by, &change, doc, out, err);
+}
+
+/* One revoked assignment: cancelled, its slot given back, and when the
+ * specialist had accepted it the case back to submitted (the workflow's
+ * revoke_review), so that it can be offered to another specialist. Its own
+ * audit row and events, in the retirement's transaction (not committed). */
+static int revoke_one(struct db_conn *db, const struct caller *by, struct assignment_live *l,
+                      struct app_error *err)
+{
+    struct change change = change_one(workflow_move_def(MOVE_REVOKE_REVIEW)->action, "assignment",
+                                      l->id, l->c.id, 200, "assignment.revoked");
+    if (assignment_store_revoke(db, l->id, err) != 0)
+        return -1;
+    if (!strcmp(l->status, "accepted") && workflow_takes_opinion(l->c.status) &&
+        workflow_apply(db, by, &l->c, MOVE_REVOKE_REVIEW, "reviewer retired", &change, NULL, err) !=
+            0)
+        return -1;
+    return change_write(db, by, &change, err);
+}
+
+int assignment_revoke_of_specialist(struct db_conn *db, const struct caller *by,
+                                    const char *specialist_id, struct app_error *err)
+{
+    struct assignment_live *live = NULL;
+    int n = 0, i, rc = 0;
+    if (assignment_store_live_of_specialist_lock(db, specialist_id, &live, &n, err) != 0)
+        return -1;
+    for (i = 0; i < n && rc == 0; i++)
+        rc = revoke_one(db, by, &live[i], err);
+    free(live);
+    return rc;
 }

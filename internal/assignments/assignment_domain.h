@@ -62,4 +62,15 @@ int assignment_change_consultation(struct db_conn *db, const struct caller *by, 
                                    const char *if_match, json_t *consultation, json_t **out,
                                    struct app_error *err);
 
+/* A step of retiring specialist_id (by an admin, in the retirement's open
+ * transaction, before the specialist row is locked: cases, assignments,
+ * then the specialist is the lock order of every writer): each of their
+ * offered and accepted assignments is revoked (cancelled, with an
+ * "assignment.revoked" event), and a case they had accepted goes back from
+ * in_review to submitted ("case.review_revoked"). Their opinion drafts are
+ * left as they are. Writes one audit row per assignment and commits nothing.
+ * Returns 0, or -1 with err set. */
+int assignment_revoke_of_specialist(struct db_conn *db, const struct caller *by,
+                                    const char *specialist_id, struct app_error *err);
+
 #endif

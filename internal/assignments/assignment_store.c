@@ -96,6 +96,23 @@ static const struct db_statement statements[] = {
      " AND ($5::timestamptz IS NULL OR (a.created_at, a.id) < ($5::timestamptz, $6::uuid))"
      " ORDER BY a.created_at DESC, a.id DESC LIMIT $7::int"},
     {"assignment_is_future", "SELECT $1::timestamptz > now() AS future"},
+    /* A retirement's first step: the cases of the specialist's live
+     * assignments, then those assignments, locked in one statement (one
+     * lock wait) before the specialist row, in the order every writer of
+     * assignments uses (case, assignment, specialist). */
+    {"assignment_live_of_specialist_lock",
+     "SELECT a.id, a.case_id, a.status, c.status AS case_status, c.version AS case_version"
+     " FROM assignments a JOIN cases c ON c.id = a.case_id"
+     " WHERE a.specialist_id = $1::uuid AND a.status IN ('offered', 'accepted')"
+     " ORDER BY a.case_id, a.id FOR UPDATE OF c, a"},
+    /* A revoked assignment is cancelled (the status a withdrawal leaves)
+     * and gives its slot back, as a cancellation does. */
+    {"assignment_revoke",
+     "WITH u AS (UPDATE assignments SET status = 'cancelled', version = version + 1,"
+     "   updated_at = now() WHERE id = $1::uuid AND status IN ('offered', 'accepted')"
+     "   RETURNING *)"
+     " UPDATE specialists s SET open_cases = GREATEST(s.open_cases - 1, 0), updated_at = now()"
+     " FROM u WHERE s.id = u.specialist_id RETURNING u.id"},
     {NULL, NULL},
 };
 
@@ -312,4 +329,45 @@ int assignment_store_is_future(struct db_conn *conn, const char *when, struct ap
     future = db_bool(res, 0, "future");
     PQclear(res);
     return future;
+}
+
+int assignment_store_live_of_specialist_lock(struct db_conn *conn, const char *specialist_id,
+                                             struct assignment_live **out, int *n,
+                                             struct app_error *err)
+{
+    const char *params[1] = {specialist_id};
+    PGresult *res = db_exec(conn, "assignment_live_of_specialist_lock", 1, params, err);
+    struct assignment_live *rows;
+    int i, count;
+    *out = NULL;
+    *n = 0;
+    if (!res)
+        return -1;
+    count = PQntuples(res);
+    rows = calloc(count > 0 ? (size_t)count : 1, sizeof *rows);
+    if (!rows) {
+        PQclear(res);
+        return app_error_internal(err);
+    }
+    for (i = 0; i < count; i++) {
+        snprintf(rows[i].id, sizeof rows[i].id, "%s", db_value(res, i, "id"));
+        snprintf(rows[i].status, sizeof rows[i].status, "%s", db_value(res, i, "status"));
+        snprintf(rows[i].c.id, sizeof rows[i].c.id, "%s", db_value(res, i, "case_id"));
+        snprintf(rows[i].c.status, sizeof rows[i].c.status, "%s", db_value(res, i, "case_status"));
+        rows[i].c.version = atoi(db_value(res, i, "case_version"));
+    }
+    PQclear(res);
+    *out = rows;
+    *n = count;
+    return 0;
+}
+
+int assignment_store_revoke(struct db_conn *conn, const char *id, struct app_error *err)
+{
+    const char *params[1] = {id};
+    PGresult *res = db_exec(conn, "assignment_revoke", 1, params, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
 }

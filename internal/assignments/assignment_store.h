@@ -14,6 +14,7 @@
 
 #include "../apperr/apperr.h"
 #include "../auth/auth.h"
+#include "../cases/case_access.h"
 #include "../db/db.h"
 
 struct assignment_ref {
@@ -102,5 +103,22 @@ int assignment_store_list(struct db_conn *conn, const struct assignment_list_que
 
 /* 1 if the RFC 3339 time is in the future, 0 if not, -1 on error. */
 int assignment_store_is_future(struct db_conn *conn, const char *when, struct app_error *err);
+
+/* A live (offered or accepted) assignment of a specialist with its case. */
+struct assignment_live {
+    char id[37];
+    char status[16];
+    struct case_ref c;
+};
+
+/* Locks the cases of specialist_id's live assignments and then those
+ * assignments (inside a transaction) and lists them: *out is malloc'd with
+ * *n rows (caller frees with free, also when *n is 0). */
+int assignment_store_live_of_specialist_lock(struct db_conn *conn, const char *specialist_id,
+                                             struct assignment_live **out, int *n,
+                                             struct app_error *err);
+
+/* Cancels a live assignment and gives its specialist's slot back. */
+int assignment_store_revoke(struct db_conn *conn, const char *id, struct app_error *err);
 
 #endif

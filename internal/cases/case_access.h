@@ -2,8 +2,10 @@
  * that serves data belonging to a case (records, coverage, matching,
  * opinions). A patient sees the cases whose patient_sub is their sub;
  * navigators and admins see all; a specialist sees a case only while an
- * assignment to them is offered, accepted or completed. Anything else is
- * "not found" (404), never 403, so ids cannot be probed. */
+ * assignment to them is offered, accepted or completed and they are not
+ * retired (retirement ends a specialist's access at once, whatever their
+ * token says). Anything else is "not found" (404), never 403, so ids cannot
+ * be probed. */
 #ifndef CSO_CASE_ACCESS_H
 #define CSO_CASE_ACCESS_H
 
@@ -18,8 +20,9 @@
  * that decides visibility uses this macro, so the rule lives here only. */
 #define CASE_VISIBLE_SQL(role, sub, spec)                                                          \
     "(" role " IN ('navigator', 'admin') OR (" role " = 'patient' AND c.patient_sub = " sub ")"    \
-    " OR (" role " = 'specialist' AND EXISTS (SELECT 1 FROM assignments a WHERE a.case_id = c.id"  \
-    " AND a.specialist_id = " spec                                                                 \
+    " OR (" role " = 'specialist' AND EXISTS (SELECT 1 FROM assignments a"                         \
+    " JOIN specialists vs ON vs.id = a.specialist_id AND vs.retired_at IS NULL"                    \
+    " WHERE a.case_id = c.id AND a.specialist_id = " spec                                          \
     "::uuid AND a.status IN ('offered', 'accepted', 'completed'))))"
 
 struct case_ref {
@@ -31,10 +34,17 @@ struct case_ref {
 
 void case_access_store_init(void);
 
+/* lock of case_access: the case row, its offered and accepted assignments
+ * and their specialists' rows, all in one statement that waits at most one
+ * lock timeout (DB_LOCK_TIMEOUT_MS) in all, for a change of all three. */
+#define CASE_LOCK_WITH_ASSIGNMENTS 2
+
 /* Checks that who may see case_id and fills *out. With lock != 0 the case
  * row is locked FOR UPDATE (call inside a transaction) so that status checks
- * and the write that follows cannot race. Returns 0, or -1 with err set
- * (404 when not visible or absent; 503 and others from the database). */
+ * and the write that follows cannot race; with CASE_LOCK_WITH_ASSIGNMENTS
+ * its live assignments and their specialists too. Returns 0, or -1 with err
+ * set (404 when not visible or absent; 503 and others from the database,
+ * a lock not granted in time among them). */
 int case_access(struct db_conn *conn, const struct principal *who, const char *case_id, int lock,
                 struct case_ref *out, struct app_error *err);
 

@@ -163,6 +163,19 @@ int config_load(struct config *cfg, char *errbuf, size_t errlen)
     if (env_int("DB_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &n, errbuf, errlen))
         return -1;
     cfg->db_statement_timeout_ms = (int)n;
+    /* How long a statement waits for a row lock another transaction holds
+     * before the request gives up with 503 + Retry-After. A wait longer than
+     * the statement timeout would never be reached (the statement would be
+     * cancelled first, with a different answer), so it is refused. */
+    if (env_int("DB_LOCK_TIMEOUT_MS", 2000, 10, 600000, &n, errbuf, errlen))
+        return -1;
+    if (n > cfg->db_statement_timeout_ms) {
+        snprintf(errbuf, errlen,
+                 "config: DB_LOCK_TIMEOUT_MS must not exceed DB_STATEMENT_TIMEOUT_MS (%d)",
+                 cfg->db_statement_timeout_ms);
+        return -1;
+    }
+    cfg->db_lock_timeout_ms = (int)n;
     if (env_int("RATE_LIMIT_PER_MINUTE", 600, 0, 1000000, &n, errbuf, errlen))
         return -1;
     cfg->rate_limit_per_minute = (int)n;

@@ -24,6 +24,7 @@ struct config {
     int max_connections;
     int connection_timeout_s;
     int db_statement_timeout_ms;
+    int db_lock_timeout_ms;    /* row-lock wait per statement; <= db_statement_timeout_ms */
     int rate_limit_per_minute; /* per subject per replica; 0 disables */
     /* Webhook delivery (internal/webhooks/worker.c). */
     int webhook_workers;         /* delivery threads in this process; 0 = none */

@@ -5,6 +5,9 @@
 
 #include "rules.h"
 
+#include "../assignments/assignment_domain.h"
+#include "../util/util.h"
+
 static const struct directory_kind_info kinds[] = {
     [DIRECTORY_INSTITUTIONS] = {"provider", "institution", institution_fields},
     [DIRECTORY_SPECIALISTS] = {"specialist", "specialist", specialist_fields},
@@ -66,19 +69,28 @@ struct locked_entry {
     int open_cases;         /* a specialist's */
 };
 
-/* Opens the change's transaction and locks the entry (404 when there is
- * none). On success e->current is the caller's to free. */
-static int lock_entry(struct db_conn *db, enum directory_kind kind, const char *id,
-                      struct locked_entry *e, struct app_error *err)
+/* Locks the entry in the transaction open on db (404 when there is none).
+ * On success e->current is the caller's to free. */
+static int lock_entry_in(struct db_conn *db, enum directory_kind kind, const char *id,
+                         struct locked_entry *e, struct app_error *err)
 {
     memset(e, 0, sizeof *e);
-    if (db_begin(db, err) != 0 ||
-        directory_lock(db, kind, id, &e->current, &e->version, &e->retired, &e->active_specialists,
+    if (directory_lock(db, kind, id, &e->current, &e->version, &e->retired, &e->active_specialists,
                        &e->open_cases, err) != 0)
         return -1;
     if (!e->current)
         return app_error_not_found(err, kinds[kind].what);
     return 0;
+}
+
+/* Opens the change's transaction and locks the entry. */
+static int lock_entry(struct db_conn *db, enum directory_kind kind, const char *id,
+                      struct locked_entry *e, struct app_error *err)
+{
+    memset(e, 0, sizeof *e);
+    if (db_begin(db, err) != 0)
+        return -1;
+    return lock_entry_in(db, kind, id, e, err);
 }
 
 int directory_entry_list(struct db_conn *db, const struct caller *by, enum directory_kind kind,
@@ -178,9 +190,24 @@ int directory_entry_retire(struct db_conn *db, const struct caller *by, enum dir
     struct locked_entry e;
     int rc = -1;
 
-    if (lock_entry(db, kind, id, &e, err) != 0)
+    /* A retired specialist loses their access at once (case_access checks
+     * retired_at) and their live assignments go back to the queue, in this
+     * transaction. Those are locked first, before the specialist row, in
+     * the order every writer of assignments locks. An entry that cannot be
+     * retired after all rolls the revocations back with the rest. */
+    if (db_begin(db, err) != 0 ||
+        (kind == DIRECTORY_SPECIALISTS && uuid_is_valid(id) &&
+         assignment_revoke_of_specialist(db, by, id, err) != 0) ||
+        lock_entry_in(db, kind, id, &e, err) != 0)
         return -1;
+    /* An offer made between the first pass and the specialist's lock has
+     * committed by now (it held the specialist row); none can follow, since
+     * making one needs the row we hold, and then sees retired_at. A second
+     * pass revokes it; usually it finds nothing. Its case lock comes after
+     * the specialist's, against the order, only in that race, where
+     * PostgreSQL's deadlock check ends one of the two. */
     if (check_retire(kind, &e, err) == 0 && directory_retire(db, kind, id, err) == 0 &&
+        (kind != DIRECTORY_SPECIALISTS || assignment_revoke_of_specialist(db, by, id, err) == 0) &&
         record_write(db, by, kind, "retire", "retired", id, 200, err) == 0)
         rc = read_back(db, kind, id, out, version, err);
     json_decref(e.current);

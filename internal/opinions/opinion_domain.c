@@ -183,7 +183,10 @@ static int sees_later_round(struct db_conn *db, const struct principal *who, con
 }
 
 /* The rule for who reads an opinion: whoever may see its case (case_access),
- * except that a draft is shown only to staff and its author; a signed
+ * except that a draft is shown only to staff and its author, and a draft
+ * left behind by a revoked assignment also to the specialists who may see
+ * the case (the next reviewer, for context: it is read-only, since only its
+ * author could change it and a retired author sees nothing); a signed
  * opinion also to whoever may see a later round of its case, so that the
  * next reviewer reads the earlier opinions. Anything else: 404. */
 static int visible_opinion(struct db_conn *db, const struct principal *who, const char *id,
@@ -196,7 +199,8 @@ static int visible_opinion(struct db_conn *db, const struct principal *who, cons
         return -1;
     draft = !strcmp(o->status, "draft");
     if (draft && !is_staff(who) &&
-        !(who->role == ROLE_SPECIALIST && !strcmp(o->specialist_id, who->specialist_id)))
+        !(who->role == ROLE_SPECIALIST &&
+          (o->left_behind || !strcmp(o->specialist_id, who->specialist_id))))
         return app_error_not_found(err, "opinion");
     if (case_access(db, who, o->case_id, 0, &c, err) == 0)
         return 0;

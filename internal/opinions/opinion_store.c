@@ -43,7 +43,9 @@
 
 #define OPINION_REF                                                                                \
     "SELECT o.id, o.case_id, o.assignment_id, o.specialist_id, o.status, o.version,"               \
-    " (SELECT count(*) FROM opinion_amendments m WHERE m.opinion_id = o.id) AS amendments"         \
+    " (SELECT count(*) FROM opinion_amendments m WHERE m.opinion_id = o.id) AS amendments,"        \
+    " EXISTS (SELECT 1 FROM assignments x WHERE x.id = o.assignment_id"                            \
+    "   AND x.status = 'cancelled') AS left_behind"                                                \
     " FROM opinions o WHERE o.id = $1::uuid"
 
 #define ACK_JSON                                                                                   \
@@ -89,7 +91,8 @@ static const struct db_statement statements[] = {
      " SELECT COALESCE(jsonb_agg(" OPINION_JSON " ORDER BY c.round, o.created_at, o.id),"
      " '[]'::jsonb) AS items FROM chain JOIN opinions o ON o.case_id = chain.id" OPINION_JOINS
      " WHERE o.status = 'signed' OR (chain.depth = 0 AND ($2 IN ('navigator', 'admin')"
-     "   OR ($2 = 'specialist' AND o.specialist_id = $3::uuid)))"},
+     "   OR ($2 = 'specialist' AND (o.specialist_id = $3::uuid OR EXISTS (SELECT 1"
+     "     FROM assignments x WHERE x.id = o.assignment_id AND x.status = 'cancelled')))))"},
     {"opinion_later_rounds",
      "WITH RECURSIVE later (id, depth) AS ("
      "   SELECT id, 1 FROM cases WHERE parent_case_id = $1::uuid"
@@ -148,6 +151,7 @@ int opinion_store_ref(struct db_conn *conn, const char *id, int lock, struct opi
     snprintf(out->status, sizeof out->status, "%s", db_value(res, 0, "status"));
     out->version = atoi(db_value(res, 0, "version"));
     out->amendments = atoi(db_value(res, 0, "amendments"));
+    out->left_behind = db_bool(res, 0, "left_behind");
     PQclear(res);
     return 0;
 }

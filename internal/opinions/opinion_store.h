@@ -20,6 +20,10 @@ struct opinion_ref {
     char status[8]; /* draft or signed */
     int version;
     int amendments;
+    /* A draft whose assignment was cancelled: its author was retired (or the
+     * case withdrawn). Nobody can change it any more; the next reviewer of
+     * the case may read it for context. */
+    int left_behind;
 };
 
 void opinion_store_init(void);

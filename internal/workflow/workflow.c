@@ -14,7 +14,8 @@ static const char *const status_names[CASE_STATUS_COUNT] = {
 };
 
 /* The moves. A withdrawal may come at any point before the case is closed;
- * the two moves a specialist makes are steps of their accept and sign. */
+ * the two moves a specialist makes are steps of their accept and sign, and
+ * the revocation a step of an admin's retirement of the reviewer. */
 static const struct workflow_move moves[CASE_MOVE_COUNT] = {
     [MOVE_SUBMIT] = {MOVE_SUBMIT, "submit", BIT(CASE_DRAFT), CASE_SUBMITTED, WORKFLOW_CASE_WRITERS,
                      "case.submit", "case.submitted", 1, 0},
@@ -28,6 +29,12 @@ static const struct workflow_move moves[CASE_MOVE_COUNT] = {
     [MOVE_OPINION_READY] = {MOVE_OPINION_READY, "opinion_ready", BIT(CASE_IN_REVIEW),
                             CASE_OPINION_READY, ROLE_SPECIALIST, "opinion.sign",
                             "case.opinion_ready", 0, 0},
+    /* Retiring the reviewer takes their accepted assignment away: the case
+     * goes back to the queue so that another specialist can be asked. A
+     * step of the admin's retirement, whose audit action it carries. */
+    [MOVE_REVOKE_REVIEW] = {MOVE_REVOKE_REVIEW, "revoke_review", BIT(CASE_IN_REVIEW),
+                            CASE_SUBMITTED, ROLE_ADMIN, "assignment.revoke", "case.review_revoked",
+                            0, 0},
 };
 
 const char *case_status_name(enum case_status s)
@@ -152,7 +159,14 @@ int workflow_move_case(struct db_conn *db, const struct caller *by, const char *
     struct change change = {NULL, "case", case_id, case_id, 200, {{NULL, NULL, NULL}}};
     json_t *doc = NULL;
 
-    if (db_begin(db, err) != 0 || case_access(db, by->who, case_id, 1, &ref, err) != 0 ||
+    /* A move that ends assignments changes the case, its assignments and
+     * their specialists: all are locked up front, in one wait at most. */
+    if (db_begin(db, err) != 0 ||
+        case_access(db, by->who, case_id,
+                    workflow_move_def(move) && workflow_move_def(move)->ends_assignments
+                        ? CASE_LOCK_WITH_ASSIGNMENTS
+                        : 1,
+                    &ref, err) != 0 ||
         workflow_check(move, ref.status, by->who->role, &m, err) != 0)
         return -1;
     if (m->needs_complete_records && require_complete_records(db, case_id, err) != 0)

@@ -41,6 +41,7 @@ enum case_move {
     MOVE_CLOSE,         /* opinion_ready -> closed, by the case's writers */
     MOVE_START_REVIEW,  /* submitted -> in_review, when the specialist accepts */
     MOVE_OPINION_READY, /* in_review -> opinion_ready, when the specialist signs */
+    MOVE_REVOKE_REVIEW, /* in_review -> submitted, when an admin retires the reviewer */
     CASE_MOVE_COUNT
 };
 

@@ -60,6 +60,14 @@ static const struct expected_move expected[] = {
      "case.opinion_ready",
      0,
      0},
+    {MOVE_REVOKE_REVIEW,
+     {"in_review", NULL},
+     "submitted",
+     ROLE_ADMIN,
+     "assignment.revoke",
+     "case.review_revoked",
+     0,
+     0},
 };
 
 static int listed(const char *const *list, const char *s)
