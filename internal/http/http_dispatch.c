@@ -320,7 +320,16 @@ int http_dispatch(const struct _u_request *req, struct _u_response *res, void *u
     ctx.app = b->app;
     make_request_id(&ctx);
     common_headers(&ctx);
-
+    /* Draining (http_server_stop_and_free): a request that began after the
+     * drain, on a connection kept alive, is not run, so that nothing is
+     * committed whose answer might not leave; the client may send it
+     * again. One begun before is finished. */
+    if (http_server_request_arrived(b->srv, req)) {
+        app_error_problem(&ctx.err, PROBLEM_SERVICE_UNAVAILABLE,
+                          "The server is shutting down; send the request again.");
+        ctx.err.retry_after = 1;
+        goto done;
+    }
     if (!ctx.route) {
         app_error_problem(&ctx.err, PROBLEM_NOT_FOUND, "No such route.");
         /* Distinguish a wrong method on a known path (405). */
@@ -380,6 +389,10 @@ done:
     } else if (ctx.status == 0) {
         ctx.status = (int)res->status;
     }
+    /* While draining, every response is the connection's last: MHD closes
+     * it once this is written, which is how the drain knows it was. */
+    if (atomic_load(&b->srv->draining))
+        u_map_put(res->map_header, "Connection", "close");
     audit_refusal(&ctx);
     if (ctx.db)
         db_release(ctx.db);
