@@ -261,6 +261,25 @@ static struct route_binding *route_find(struct http_server *srv, const char *met
     return NULL;
 }
 
+size_t http_body_limit_for(const struct http_server *srv, const char *uri)
+{
+    const struct config *cfg = srv->app->cfg;
+    char path[2048];
+    size_t n = strcspn(uri, "?");
+    int i;
+    /* Without an upload route every path has the JSON limit; a path too
+     * long for any template matches none (the dispatcher refuses it). */
+    if (srv->body_cap <= cfg->max_body_bytes || n >= sizeof path)
+        return cfg->max_body_bytes;
+    memcpy(path, uri, n);
+    path[n] = 0;
+    for (i = 0; i < srv->nbindings; i++)
+        if (srv->bindings[i].route->body == HTTP_BODY_BINARY &&
+            template_match(srv->bindings[i].route->path, path, NULL))
+            return srv->body_cap;
+    return cfg->max_body_bytes;
+}
+
 /* The scope whose prefix the route template is or starts with (then a '/'),
  * and the index of the prefix's parameter among the template's. */
 const struct http_scope *http_scope_for(const struct http_scope *scopes, const char *tmpl,

@@ -41,6 +41,7 @@ struct conn_slot {
     struct sockaddr_in peer;
     double since;               /* monotonic seconds: when this phase began */
     unsigned long long base_rx; /* bytes the socket had received when it did */
+    size_t body_limit;          /* the largest body the request's path takes */
 };
 
 /* Made by http_server_new and owned by its caller until
@@ -54,6 +55,7 @@ struct http_server {
     struct route_binding *bindings;
     int nbindings;
     struct route_binding fallback;
+    size_t body_cap; /* the largest body any route takes (ulfius' buffer cap) */
     struct ratelimit *limiter;
     atomic_int in_flight;
     /* Our own listening socket and the thread that accepts on it (see
@@ -92,6 +94,11 @@ int http_server_request_arrived(struct http_server *srv, const struct _u_request
 /* The ulfius default endpoint every request goes through; user_data is the
  * server's fallback binding (the route is found by the dispatcher itself). */
 int http_dispatch(const struct _u_request *req, struct _u_response *res, void *user_data);
+
+/* The largest body a request for uri (path and query) may carry: the
+ * document limit when some route of that path takes uploads, else the JSON
+ * limit. Known from the request line, before any header is in. */
+size_t http_body_limit_for(const struct http_server *srv, const char *uri);
 
 /* --- http_idempotency.c: Idempotency-Key around an idempotent route --- */
 
