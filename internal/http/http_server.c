@@ -232,21 +232,35 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     pthread_mutex_unlock(&srv->conns_lock);
 }
 
+static int same_peer(const struct conn_slot *slot, const struct sockaddr_in *peer)
+{
+    return slot->phase != CONN_FREE && slot->peer.sin_port == peer->sin_port &&
+           slot->peer.sin_addr.s_addr == peer->sin_addr.s_addr;
+}
+
 int http_server_request_arrived(struct http_server *srv, const struct _u_request *req)
 {
     const struct sockaddr_in *peer = (const struct sockaddr_in *)req->client_address;
     int draining = atomic_load(&srv->draining), refuse = draining, fd;
+    struct conn_slot *slot = NULL;
     if (!peer || peer->sin_family != AF_INET)
         return refuse;
     pthread_mutex_lock(&srv->conns_lock);
-    /* The peer's port finds the socket; the whole address confirms it (two
-     * peers may share a port: then the older connection goes untracked). */
+    /* The peer's port finds the socket, the whole address confirms it; two
+     * peers that share a port (clients on several hosts) need the scan. */
     fd = srv->conn_by_port[ntohs(peer->sin_port)];
-    if (fd >= 0 && fd < srv->nconns && srv->conns[fd].phase == CONN_RECEIVING &&
-        srv->conns[fd].peer.sin_port == peer->sin_port &&
-        srv->conns[fd].peer.sin_addr.s_addr == peer->sin_addr.s_addr) {
-        srv->conns[fd].phase = CONN_HANDLING;
-        if (draining && srv->conns[fd].since <= srv->drain_started)
+    if (fd >= 0 && fd < srv->nconns && same_peer(&srv->conns[fd], peer))
+        slot = &srv->conns[fd];
+    for (fd = 0; !slot && fd < srv->nconns; fd++)
+        if (same_peer(&srv->conns[fd], peer))
+            slot = &srv->conns[fd];
+    if (slot && slot->phase == CONN_CUT) {
+        /* The sweeper cut it just before the body's last byte came in: no
+         * answer can leave, so nothing may be committed. */
+        refuse = 1;
+    } else if (slot) {
+        slot->phase = CONN_HANDLING;
+        if (draining && slot->since <= srv->drain_started)
             refuse = 0;
     }
     pthread_mutex_unlock(&srv->conns_lock);
