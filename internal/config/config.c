@@ -160,19 +160,6 @@ int config_load(struct config *cfg, char *errbuf, size_t errlen)
     if (env_int("CONNECTION_TIMEOUT_S", 30, 1, 3600, &n, errbuf, errlen))
         return -1;
     cfg->connection_timeout_s = (int)n;
-    if (env_int("DRAIN_TIMEOUT_S", 10, 1, 3600, &n, errbuf, errlen))
-        return -1;
-    cfg->drain_timeout_s = (int)n;
-    /* MHD's CONNECTION_TIMEOUT_S restarts on every byte, so it never ends a
-     * client that drips; these bound a request as a whole. 10 s for a head
-     * that fits a packet, and 1 KiB/s so that a 25 MiB upload may take up to
-     * about 7 hours yet a connection held by a few bytes a second is cut. */
-    if (env_int("REQUEST_HEAD_TIMEOUT_S", 10, 1, 3600, &n, errbuf, errlen))
-        return -1;
-    cfg->request_head_timeout_s = (int)n;
-    if (env_int("REQUEST_MIN_RATE", 1024, 1, 1L << 30, &n, errbuf, errlen))
-        return -1;
-    cfg->request_min_rate = (int)n;
     if (env_int("DB_STATEMENT_TIMEOUT_MS", 5000, 100, 600000, &n, errbuf, errlen))
         return -1;
     cfg->db_statement_timeout_ms = (int)n;

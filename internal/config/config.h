@@ -23,9 +23,6 @@ struct config {
     int threads; /* HTTP worker threads */
     int max_connections;
     int connection_timeout_s;
-    int drain_timeout_s;        /* SIGTERM: longest wait for requests begun to be answered */
-    int request_head_timeout_s; /* a request must arrive within this... */
-    int request_min_rate;       /* ...plus its size at this many bytes a second */
     int db_statement_timeout_ms;
     int db_lock_timeout_ms;    /* row-lock wait per statement; <= db_statement_timeout_ms */
     int rate_limit_per_minute; /* per subject per replica; 0 disables */

@@ -282,25 +282,6 @@ static struct route_binding *route_find(struct http_server *srv, const char *met
     return NULL;
 }
 
-size_t http_body_limit_for(const struct http_server *srv, const char *uri)
-{
-    const struct config *cfg = srv->app->cfg;
-    char path[2048];
-    size_t n = strcspn(uri, "?");
-    int i;
-    /* Without an upload route every path has the JSON limit; a path too
-     * long for any template matches none (the dispatcher refuses it). */
-    if (srv->body_cap <= cfg->max_body_bytes || n >= sizeof path)
-        return cfg->max_body_bytes;
-    memcpy(path, uri, n);
-    path[n] = 0;
-    for (i = 0; i < srv->nbindings; i++)
-        if (srv->bindings[i].route->body == HTTP_BODY_BINARY &&
-            template_match(srv->bindings[i].route->path, path, NULL))
-            return srv->body_cap;
-    return cfg->max_body_bytes;
-}
-
 /* The scope whose prefix the route template is or starts with (then a '/'),
  * and the index of the prefix's parameter among the template's. */
 const struct http_scope *http_scope_for(const struct http_scope *scopes, const char *tmpl,
@@ -360,16 +341,7 @@ int http_dispatch(const struct _u_request *req, struct _u_response *res, void *u
     ctx.app = b->app;
     make_request_id(&ctx);
     common_headers(&ctx);
-    /* Draining (http_server_stop_and_free): a request that began after the
-     * drain, on a connection kept alive, is not run, so that nothing is
-     * committed whose answer might not leave; the client may send it
-     * again. One begun before is finished. */
-    if (http_server_request_arrived(b->srv, req)) {
-        app_error_problem(&ctx.err, PROBLEM_SERVICE_UNAVAILABLE,
-                          "The server is shutting down; send the request again.");
-        ctx.err.retry_after = 1;
-        goto done;
-    }
+
     if (!ctx.route) {
         app_error_problem(&ctx.err, PROBLEM_NOT_FOUND, "No such route.");
         /* Distinguish a wrong method on a known path (405). */
@@ -429,10 +401,6 @@ done:
     } else if (ctx.status == 0) {
         ctx.status = (int)res->status;
     }
-    /* While draining, every response is the connection's last: MHD closes
-     * it once this is written, which is how the drain knows it was. */
-    if (atomic_load(&b->srv->draining))
-        u_map_put(res->map_header, "Connection", "close");
     audit_refusal(&ctx);
     if (ctx.db)
         db_release(ctx.db);

@@ -23,27 +23,6 @@ struct route_binding {
     int scope_param;                /* index of that object's id among the path parameters */
 };
 
-/* What the server knows of one connection it handed to MHD, in
- * srv->conns indexed by socket number; guarded by srv->conns_lock. Filled
- * by the accept thread and MHD's callbacks (http_server.c), read by the
- * sweeper thread, which enforces the request deadlines and, while the
- * server drains, closes the connections that wait for nothing. */
-enum conn_phase {
-    CONN_FREE = 0,  /* no connection of ours on this socket number */
-    CONN_RECEIVING, /* a request (or the first, from accept) is on its way in */
-    CONN_HANDLING,  /* the dispatcher has the whole request: a response is due */
-    CONN_IDLE,      /* the last response was sent, no new byte since */
-    CONN_CUT,       /* the sweeper shut the socket down; MHD will close it */
-};
-
-struct conn_slot {
-    enum conn_phase phase;
-    struct sockaddr_in peer;
-    double since;               /* monotonic seconds: when this phase began */
-    unsigned long long base_rx; /* bytes the socket had received when it did */
-    size_t body_limit;          /* the largest body the request's path takes */
-};
-
 /* Made by http_server_new and owned by its caller until
  * http_server_stop_and_free; app, the route tables and the scopes are
  * borrowed, everything else (bindings, limiter, socket, thread) is the
@@ -55,7 +34,6 @@ struct http_server {
     struct route_binding *bindings;
     int nbindings;
     struct route_binding fallback;
-    size_t body_cap; /* the largest body any route takes (ulfius' buffer cap) */
     struct ratelimit *limiter;
     atomic_int in_flight;
     /* Our own listening socket and the thread that accepts on it (see
@@ -67,27 +45,7 @@ struct http_server {
     /* Connections handed to MHD and not yet closed: counted up by the
      * accept thread, down by MHD's close notification. */
     atomic_int open_connections;
-    /* Set by http_server_stop_and_free: every request that begins after it
-     * is answered 503 + Connection: close unrun. */
-    atomic_int draining;
-    double drain_started; /* monotonic seconds; written before draining is set */
-    /* Per-connection state (struct conn_slot) and the sweeper thread. */
-    pthread_mutex_t conns_lock;
-    struct conn_slot *conns;
-    int nconns;
-    int *conn_by_port; /* peer port -> socket number of its latest connection */
-    pthread_t sweeper;
-    atomic_int sweeper_running;
 };
-
-/* --- http_server.c --- */
-
-/* Called by the dispatcher once the whole request is in: the connection of
- * req moves to CONN_HANDLING (no request deadline while a handler runs).
- * Returns 1 when the request must not run: the server drains and the
- * request began to arrive after the drain did (a request begun before is
- * in flight and is finished). */
-int http_server_request_arrived(struct http_server *srv, const struct _u_request *req);
 
 /* --- http_dispatch.c --- */
 
@@ -107,11 +65,6 @@ void *http_uri_logger(void *cls, const char *uri, struct MHD_Connection *con);
 /* The MHD connection req arrived on, as http_uri_logger recorded it (valid
  * while the request is being handled), or NULL. */
 struct MHD_Connection *http_connection(const struct _u_request *req);
-
-/* The largest body a request for uri (path and query) may carry: the
- * document limit when some route of that path takes uploads, else the JSON
- * limit. Known from the request line, before any header is in. */
-size_t http_body_limit_for(const struct http_server *srv, const char *uri);
 
 /* --- http_idempotency.c: Idempotency-Key around an idempotent route --- */
 
