@@ -208,28 +208,16 @@ static int get_case(struct http_ctx *ctx)
 /* {"items":[...],"next_cursor":...} around the page's JSON text. */
 static int reply_page(struct http_ctx *ctx, struct case_page *page)
 {
-    char *next = NULL, *body;
-    size_t len;
-    int n;
+    char *next = NULL;
+    int rc;
     if (page->more && page->count > 0 &&
-        !(next = http_cursor_encode(page->last_key, page->last_id))) {
-        free(page->items_json);
-        return app_error_internal(&ctx->err);
-    }
-    len = strlen(page->items_json) + (next ? strlen(next) : 0) + 64;
-    body = malloc(len);
-    n = body ? snprintf(body, len, "{\"items\":%s,\"next_cursor\":%s%s%s}", page->items_json,
-                        next ? "\"" : "", next ? next : "null", next ? "\"" : "")
-             : -1;
+        !(next = http_cursor_encode(page->last_key, page->last_id)))
+        rc = app_error_internal(&ctx->err);
+    else
+        rc = http_reply_page_text(ctx, page->items_json, next, -1);
     free(page->items_json);
     free(next);
-    if (n < 0 || (size_t)n >= len) {
-        free(body);
-        return app_error_internal(&ctx->err);
-    }
-    http_reply_json_text(ctx, 200, body, (size_t)n);
-    free(body);
-    return 0;
+    return rc;
 }
 
 static int list_cases(struct http_ctx *ctx)

@@ -58,9 +58,8 @@ static int parse_cursor(struct http_ctx *ctx, struct events_position *pos)
 static int list_events(struct http_ctx *ctx)
 {
     struct events_position pos, last;
-    char *items = NULL, *next, *body;
-    size_t len;
-    int limit, more, n;
+    char *items = NULL, *next;
+    int limit, more, rc;
 
     if (http_query_limit(ctx, 100, 500, &limit) != 0 || parse_cursor(ctx, &pos) != 0)
         return -1;
@@ -68,22 +67,12 @@ static int list_events(struct http_ctx *ctx)
         return -1;
     if (events_feed_read(ctx->db, &pos, limit, &items, &last, &more, &ctx->err) != 0)
         return -1;
-    /* The cursor alphabet (base64url) needs no JSON escaping. */
+    /* The feed's next_cursor is never null: a consumer stores it and polls. */
     next = http_cursor_encode(last.txid, last.id);
-    len = strlen(items) + (next ? strlen(next) : 0) + 64;
-    body = next ? malloc(len) : NULL;
-    n = body ? snprintf(body, len, "{\"items\":%s,\"next_cursor\":\"%s\",\"has_more\":%s}", items,
-                        next, more ? "true" : "false")
-             : -1;
+    rc = next ? http_reply_page_text(ctx, items, next, more) : app_error_internal(&ctx->err);
     free(items);
     free(next);
-    if (n < 0 || (size_t)n >= len) {
-        free(body);
-        return app_error_internal(&ctx->err);
-    }
-    http_reply_json_text(ctx, 200, body, (size_t)n);
-    free(body);
-    return 0;
+    return rc;
 }
 
 static const struct http_route routes[] = {

@@ -173,6 +173,12 @@ int http_reply_json(struct http_ctx *ctx, int status, json_t *body);
  * PostgreSQL rendered: no parse and re-render on the hot paths. The caller
  * vouches that json is one valid JSON value. Returns 0. */
 int http_reply_json_text(struct http_ctx *ctx, int status, const char *json, size_t len);
+/* Replies 200 with a page whose items PostgreSQL rendered:
+ * {"items":<items_json>,"next_cursor":<next_cursor or null>} plus
+ * "has_more" when has_more >= 0. next_cursor must need no JSON escaping
+ * (http_cursor_encode's alphabet). Returns 0, or -1 with ctx->err set. */
+int http_reply_page_text(struct http_ctx *ctx, const char *items_json, const char *next_cursor,
+                         int has_more);
 /* Replies with raw bytes (copied) and a content type. Returns 0. */
 int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type, const void *bytes,
                      size_t len);

@@ -114,6 +114,27 @@ int http_reply_json_text(struct http_ctx *ctx, int status, const char *json, siz
     return http_reply_bytes(ctx, status, "application/json", json, len);
 }
 
+int http_reply_page_text(struct http_ctx *ctx, const char *items_json, const char *next_cursor,
+                         int has_more)
+{
+    size_t len = strlen(items_json) + (next_cursor ? strlen(next_cursor) : 0) + 64;
+    char *body = malloc(len);
+    int n = body ? snprintf(body, len, "{\"items\":%s,\"next_cursor\":%s%s%s%s}", items_json,
+                            next_cursor ? "\"" : "", next_cursor ? next_cursor : "null",
+                            next_cursor ? "\"" : "",
+                            has_more < 0 ? ""
+                            : has_more   ? ",\"has_more\":true"
+                                         : ",\"has_more\":false")
+                 : -1;
+    if (n < 0 || (size_t)n >= len) {
+        free(body);
+        return app_error_internal(&ctx->err);
+    }
+    http_reply_json_text(ctx, 200, body, (size_t)n);
+    free(body);
+    return 0;
+}
+
 int http_reply_bytes(struct http_ctx *ctx, int status, const char *content_type, const void *bytes,
                      size_t len)
 {
